@@ -1,0 +1,46 @@
+# Two commands on a fresh machine: `make run` and `make test`. See README.md.
+PYTHON ?= python3
+VENV   ?= .venv
+PY     := $(VENV)/bin/python
+HOST   ?= 127.0.0.1
+PORT   ?= 8000
+
+export DJANGO_SETTINGS_MODULE := opendata.settings
+
+.PHONY: run test install migrate load serve bench schema check-schema clean
+
+$(VENV)/.installed: requirements.lock pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -r requirements.lock
+	touch $@
+
+install: $(VENV)/.installed
+
+migrate: install
+	DEBUG=$${DEBUG:-true} $(PY) manage.py migrate --noinput
+
+load: migrate
+	DEBUG=$${DEBUG:-true} $(PY) manage.py load_opendata
+
+run: load
+	@echo ""
+	@echo "  API root:      http://$(HOST):$(PORT)/api/v1/"
+	@echo "  API docs:      http://$(HOST):$(PORT)/api/v1/docs/  (Redoc: /api/v1/redoc/, schema: /api/v1/schema/)"
+	@echo "  GraphQL:       http://$(HOST):$(PORT)/graphql/"
+	@echo "  Admin:         http://$(HOST):$(PORT)/admin/  (python manage.py createsuperuser first)"
+	@echo ""
+	DEBUG=$${DEBUG:-true} $(PY) manage.py runserver $(HOST):$(PORT)
+
+test: install
+	$(PY) -m pytest $(PYTEST_ARGS)
+
+bench: install
+	$(PY) bench/run.py
+
+schema: install
+	DEBUG=true $(PY) manage.py spectacular --api-version v1 --validate --fail-on-warn --file docs/openapi/v1.yaml
+	DEBUG=true $(PY) manage.py graphql_schema --schema opendata.graphql.schema.schema --out docs/graphql/schema.graphql
+
+clean:
+	rm -rf $(VENV) var

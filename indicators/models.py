@@ -1,0 +1,74 @@
+"""Indicators (what is measured) and observations (one value of one indicator, period and region)."""
+
+from __future__ import annotations
+
+from django.db import models
+from django.db.models import F, Q
+
+from opendata.models import Citation, PublicModel, Region, Topic, Unit
+
+
+class Indicator(PublicModel):
+    code = models.SlugField(max_length=100, unique=True)
+    name_zh = models.CharField(max_length=300)
+    name_en = models.CharField(max_length=300)
+    description = models.TextField(blank=True)
+    unit = models.ForeignKey(Unit, on_delete=models.PROTECT, related_name="indicators")
+    topic = models.ForeignKey(Topic, on_delete=models.PROTECT, related_name="indicators")
+
+    class Meta:
+        ordering = ["code"]
+        constraints = [models.CheckConstraint(condition=~Q(code=""), name="indicator_code_not_empty")]
+
+    def __str__(self) -> str:
+        return self.code
+
+
+class Observation(PublicModel):
+    class Kind(models.TextChoices):
+        ACTUAL = "actual", "actual"
+        TARGET = "target", "target"
+
+    class Comparator(models.TextChoices):
+        EXACT = "exact", "exact"
+        AT_LEAST = "at_least", "at least"
+        AT_MOST = "at_most", "at most"
+        ABOUT = "about", "about"
+
+    uid = models.UUIDField(unique=True, editable=False)
+    indicator = models.ForeignKey(Indicator, on_delete=models.PROTECT, related_name="observations")
+    region = models.ForeignKey(Region, on_delete=models.PROTECT, related_name="observations")
+    period_start = models.DateField()
+    period_end = models.DateField()
+    period_label = models.CharField(max_length=200)
+    kind = models.CharField(max_length=8, choices=Kind.choices)
+    comparator = models.CharField(max_length=8, choices=Comparator.choices, default=Comparator.EXACT)
+    value = models.DecimalField(max_digits=24, decimal_places=6)
+    unit = models.ForeignKey(Unit, on_delete=models.PROTECT, related_name="observations")
+    citations = models.ManyToManyField(Citation, related_name="observations")
+
+    class Meta:
+        ordering = ["indicator_id", "period_start", "id"]
+        constraints = [
+            models.CheckConstraint(condition=Q(kind__in=["actual", "target"]), name="observation_kind_valid"),
+            models.CheckConstraint(
+                condition=Q(comparator__in=["exact", "at_least", "at_most", "about"]),
+                name="observation_comparator_valid",
+            ),
+            models.CheckConstraint(condition=Q(period_end__gte=F("period_start")), name="observation_period_valid"),
+            models.CheckConstraint(condition=Q(value__isnull=False), name="observation_value_present"),
+            models.UniqueConstraint(
+                fields=["indicator", "region", "period_start", "period_end", "kind", "comparator"],
+                condition=Q(deleted_at__isnull=True),
+                name="observation_unique_fact",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["indicator", "kind", "period_start"], name="obs_indicator_kind_period"),
+            models.Index(fields=["region", "period_start"], name="obs_region_period"),
+            models.Index(fields=["period_start", "period_end"], name="obs_period"),
+            models.Index(fields=["updated_at", "id"], name="obs_updated"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.indicator_id} {self.period_label} {self.kind} {self.value}"

