@@ -1,0 +1,103 @@
+"""One FilterSet per resource, shared by REST (django-filter backend) and GraphQL."""
+
+from __future__ import annotations
+
+import django_filters
+from django.db.models import Exists, OuterRef, Q
+
+from indicators.models import Indicator, Observation
+from indicators.selectors import observation_most_recent
+from opendata.filters import (
+    CodeListFilter,
+    PeriodBoundFilter,
+    PublicFilterSet,
+    StrictChoiceFilter,
+    region_with_descendants_ids,
+    text_search_q,
+)
+
+INDICATOR_SEARCH_FIELDS = ("code", "name_zh", "name_en", "description")
+
+
+def observation_cites_source_q(slugs: list[str]) -> Q:
+    through = Observation.citations.through
+    return Q(Exists(through.objects.filter(observation_id=OuterRef("pk"), citation__source__slug__in=slugs,
+                                           citation__deleted_at__isnull=True)))
+
+
+class IndicatorFilterSet(PublicFilterSet):
+    code = CodeListFilter(field_name="code", help_text="Indicator codes, comma-separated (e.g. `gdp,gdp-growth`).")
+    topic = CodeListFilter(field_name="topic__code", help_text="Topic codes, comma-separated.")
+    unit = django_filters.CharFilter(field_name="unit__symbol", help_text="Unit as written (e.g. `亿元`, `%`).")
+    region = CodeListFilter(method="filter_region",
+                            help_text="Indicators with observations in these regions or their sub-regions.")
+    source = CodeListFilter(method="filter_source", help_text="Indicators with observations citing these sources.")
+    has_target = django_filters.BooleanFilter(method="filter_has_target",
+                                              help_text="Indicators that have (or lack) a target observation.")
+    q = django_filters.CharFilter(method="filter_q", max_length=200,
+                                  help_text="Search code, Chinese and English names and description (substring).")
+
+    class Meta:
+        model = Indicator
+        fields: list[str] = []
+
+    def filter_region(self, qs, name, value):
+        ids = region_with_descendants_ids(value)
+        return qs.filter(Exists(Observation.objects.alive().filter(indicator=OuterRef("pk"), region_id__in=ids)))
+
+    def filter_source(self, qs, name, value):
+        obs = Observation.objects.alive().filter(observation_cites_source_q(value), indicator=OuterRef("pk"))
+        return qs.filter(Exists(obs))
+
+    def filter_has_target(self, qs, name, value):
+        if value is None:
+            return qs
+        has = Exists(Observation.objects.alive().filter(indicator=OuterRef("pk"), kind=Observation.Kind.TARGET))
+        return qs.filter(has if value else ~has)
+
+    def filter_q(self, qs, name, value):
+        return qs.filter(text_search_q(value, INDICATOR_SEARCH_FIELDS)) if value else qs
+
+
+class ObservationFilterSet(PublicFilterSet):
+    indicator = CodeListFilter(field_name="indicator__code", help_text="Indicator codes, comma-separated.")
+    topic = CodeListFilter(field_name="indicator__topic__code", help_text="Topic codes, comma-separated.")
+    region = CodeListFilter(method="filter_region",
+                            help_text="Region codes, comma-separated; each includes its sub-regions.")
+    region_exact = CodeListFilter(field_name="region__code", help_text="Region codes, without sub-regions.")
+    kind = StrictChoiceFilter(choices=Observation.Kind.choices, help_text="`actual` (a result) or `target` (a goal).")
+    comparator = StrictChoiceFilter(choices=Observation.Comparator.choices,
+                                    help_text="How the value is qualified in the text.")
+    source = CodeListFilter(method="filter_source", help_text="Source slugs, comma-separated: facts citing them.")
+    period_from = PeriodBoundFilter(field_name="period_end", lookup_expr="gte",
+                                    help_text="Periods ending on or after this year (YYYY) or date (YYYY-MM-DD).")
+    period_to = PeriodBoundFilter(field_name="period_start", lookup_expr="lte", upper=True,
+                                  help_text="Periods starting on or before this year (YYYY) or date (YYYY-MM-DD).")
+    mrv = django_filters.NumberFilter(method="filter_mrv", min_value=1, max_value=100,
+                                      help_text="Most recent values: the N latest observations per indicator, "
+                                                "region and kind (after the other filters).")
+    q = django_filters.CharFilter(method="filter_q", max_length=200,
+                                  help_text="Search the indicator's code, names and description (substring).")
+
+    class Meta:
+        model = Observation
+        fields: list[str] = []
+
+    def filter_region(self, qs, name, value):
+        return qs.filter(region_id__in=region_with_descendants_ids(value))
+
+    def filter_source(self, qs, name, value):
+        return qs.filter(observation_cites_source_q(value))
+
+    def filter_q(self, qs, name, value):
+        return qs.filter(text_search_q(value, tuple(f"indicator__{f}" for f in INDICATOR_SEARCH_FIELDS))) if value else qs
+
+    def filter_mrv(self, qs, name, value):
+        return qs  # applied last, in filter_queryset, so that it ranks what the other filters kept
+
+    def filter_queryset(self, queryset):
+        queryset = super().filter_queryset(queryset)
+        n = self.form.cleaned_data.get("mrv")
+        if n:
+            queryset = observation_most_recent(queryset, n=int(n))
+        return queryset

@@ -1,0 +1,3 @@
+"""REST API URLs, one include per version (owned by the REST work)."""
+
+urlpatterns: list = []

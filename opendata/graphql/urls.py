@@ -1,0 +1,3 @@
+"""GraphQL endpoint URL (owned by the GraphQL work)."""
+
+urlpatterns: list = []

@@ -1,0 +1,104 @@
+"""FilterSets for projects, their timeline statements and events, shared by REST and GraphQL."""
+
+from __future__ import annotations
+
+import django_filters
+from django.db.models import Exists, OuterRef, Q
+
+from opendata.filters import (
+    CodeListFilter,
+    PeriodBoundFilter,
+    PublicFilterSet,
+    StrictChoiceFilter,
+    region_with_descendants_ids,
+    text_search_q,
+)
+from projects.models import Event, Project, ProjectStatus
+
+SEARCH_FIELDS = ("slug", "name_zh", "name_en", "description")
+
+
+class ProjectFilterSet(PublicFilterSet):
+    slug = CodeListFilter(field_name="slug", help_text="Project slugs, comma-separated.")
+    topic = CodeListFilter(field_name="topic__code", help_text="Topic codes, comma-separated.")
+    region = CodeListFilter(method="filter_region", help_text="Region codes; each includes its sub-regions.")
+    status = StrictChoiceFilter(choices=ProjectStatus.Status.choices, method="filter_status",
+                                help_text="Projects with a timeline statement of this status.")
+    status_kind = StrictChoiceFilter(choices=ProjectStatus.Kind.choices, method="filter_status",
+                                     help_text="With `status`: only statements of this kind (`actual` or `target`).")
+    source = CodeListFilter(method="filter_source", help_text="Projects with a statement citing these sources.")
+    date_from = PeriodBoundFilter(method="filter_status",
+                                  help_text="Projects with a statement dated on or after this year or date.")
+    date_to = PeriodBoundFilter(method="filter_status", upper=True,
+                                help_text="Projects with a statement dated on or before this year or date.")
+    q = django_filters.CharFilter(method="filter_q", max_length=200,
+                                  help_text="Search slug, Chinese and English names and description (substring).")
+
+    class Meta:
+        model = Project
+        fields: list[str] = []
+
+    def filter_region(self, qs, name, value):
+        ids = region_with_descendants_ids(value)
+        through = Project.regions.through
+        return qs.filter(Exists(through.objects.filter(project_id=OuterRef("pk"), region_id__in=ids)))
+
+    def filter_status(self, qs, name, value):
+        """status, status_kind, date_from and date_to all constrain the same timeline statement."""
+        data = self.form.cleaned_data
+        if getattr(self, "_status_applied", False):
+            return qs
+        self._status_applied = True
+        cond = Q(project_id=OuterRef("pk"), deleted_at__isnull=True)
+        if data.get("status"):
+            cond &= Q(status=data["status"])
+        if data.get("status_kind"):
+            cond &= Q(kind=data["status_kind"])
+        if data.get("date_from"):
+            cond &= Q(date_end__gte=data["date_from"])
+        if data.get("date_to"):
+            cond &= Q(date_start__lte=data["date_to"])
+        return qs.filter(Exists(ProjectStatus.objects.filter(cond)))
+
+    def filter_source(self, qs, name, value):
+        through = ProjectStatus.citations.through
+        return qs.filter(Exists(through.objects.filter(
+            projectstatus__project_id=OuterRef("pk"), projectstatus__deleted_at__isnull=True,
+            citation__source__slug__in=value,
+        )))
+
+    def filter_q(self, qs, name, value):
+        return qs.filter(text_search_q(value, SEARCH_FIELDS)) if value else qs
+
+
+class EventFilterSet(PublicFilterSet):
+    slug = CodeListFilter(field_name="slug", help_text="Event slugs, comma-separated.")
+    kind = StrictChoiceFilter(choices=Event.Kind.choices, help_text="Kind of event.")
+    series = CodeListFilter(field_name="series__slug", help_text="Event series slugs, comma-separated.")
+    status = StrictChoiceFilter(choices=Event.Status.choices, help_text="`held` or `planned`.")
+    region = CodeListFilter(method="filter_region", help_text="Region codes; each includes its sub-regions.")
+    project = CodeListFilter(field_name="project__slug", help_text="Project slugs, comma-separated.")
+    source = CodeListFilter(method="filter_source", help_text="Events citing these sources.")
+    date_from = PeriodBoundFilter(method="filter_date_from",
+                                  help_text="Events ending (or starting) on or after this year or date.")
+    date_to = PeriodBoundFilter(field_name="start_date", lookup_expr="lte", upper=True,
+                                help_text="Events starting on or before this year or date.")
+    q = django_filters.CharFilter(method="filter_q", max_length=200,
+                                  help_text="Search slug, Chinese and English names and description (substring).")
+
+    class Meta:
+        model = Event
+        fields: list[str] = []
+
+    def filter_region(self, qs, name, value):
+        return qs.filter(region_id__in=region_with_descendants_ids(value))
+
+    def filter_source(self, qs, name, value):
+        through = Event.citations.through
+        return qs.filter(Exists(through.objects.filter(event_id=OuterRef("pk"), citation__source__slug__in=value)))
+
+    def filter_date_from(self, qs, name, value):
+        return qs.filter(Q(end_date__gte=value) | Q(end_date__isnull=True, start_date__gte=value))
+
+    def filter_q(self, qs, name, value):
+        return qs.filter(text_search_q(value, SEARCH_FIELDS)) if value else qs
