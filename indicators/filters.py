@@ -11,6 +11,7 @@ from opendata.filters import (
     CodeListFilter,
     PeriodBoundFilter,
     PublicFilterSet,
+    StrictBooleanFilter,
     StrictChoiceFilter,
     region_with_descendants_ids,
     text_search_q,
@@ -32,8 +33,8 @@ class IndicatorFilterSet(PublicFilterSet):
     region = CodeListFilter(method="filter_region",
                             help_text="Indicators with observations in these regions or their sub-regions.")
     source = CodeListFilter(method="filter_source", help_text="Indicators with observations citing these sources.")
-    has_target = django_filters.BooleanFilter(method="filter_has_target",
-                                              help_text="Indicators that have (or lack) a target observation.")
+    has_target = StrictBooleanFilter(method="filter_has_target",
+                                     help_text="Indicators that have (or lack) a target observation.")
     q = django_filters.CharFilter(method="filter_q", max_length=200,
                                   help_text="Search code, Chinese and English names and description (substring).")
 

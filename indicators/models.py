@@ -68,6 +68,10 @@ class Observation(PublicModel):
             models.Index(fields=["region", "period_start"], name="obs_region_period"),
             models.Index(fields=["period_start", "period_end"], name="obs_period"),
             models.Index(fields=["updated_at", "id"], name="obs_updated"),
+            # Keyset pagination (REST `ordering`): each sort order ends in id, so a page after a cursor is
+            # one index range scan, however deep.
+            models.Index(fields=["indicator", "period_start", "id"], name="obs_keyset_indicator_period"),
+            models.Index(fields=["period_start", "id"], name="obs_keyset_period"),
         ]
 
     def __str__(self) -> str:

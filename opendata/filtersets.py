@@ -1,11 +1,11 @@
-"""FilterSets for the catalogue resources: sources, regions, topics."""
+"""FilterSets for the catalogue resources: sources, regions, topics, units."""
 
 from __future__ import annotations
 
 import django_filters
 
 from opendata.filters import CodeListFilter, PeriodBoundFilter, PublicFilterSet, StrictChoiceFilter, text_search_q
-from opendata.models import Region, Source, Topic
+from opendata.models import Region, Source, Topic, Unit
 
 
 class SourceFilterSet(PublicFilterSet):
@@ -47,3 +47,16 @@ class TopicFilterSet(PublicFilterSet):
 
     def filter_q(self, qs, name, value):
         return qs.filter(text_search_q(value, ("code", "name_zh", "name_en", "description"))) if value else qs
+
+
+class UnitFilterSet(PublicFilterSet):
+    base_unit = django_filters.CharFilter(field_name="base_unit", max_length=32,
+                                          help_text="Base unit, e.g. `CNY`, `kg`, `persons`.")
+    q = django_filters.CharFilter(method="filter_q", max_length=200, help_text="Search symbol and English name.")
+
+    class Meta:
+        model = Unit
+        fields: list[str] = []
+
+    def filter_q(self, qs, name, value):
+        return qs.filter(text_search_q(value, ("symbol", "name_en"))) if value else qs

@@ -49,5 +49,10 @@ def topic_get(*, code: str) -> Topic:
     return topic_list().alive().get(code=code)
 
 
-def unit_list() -> QuerySet[Unit]:
-    return Unit.objects.alive()
+def unit_list(*, include_deleted: bool = False) -> QuerySet[Unit]:
+    """Live units; with include_deleted=True all of them, for callers whose FilterSet decides (REST)."""
+    return Unit.objects.all() if include_deleted else Unit.objects.alive()
+
+
+def source_period_list() -> QuerySet[SourcePeriod]:
+    return SourcePeriod.objects.order_by("start", "end")

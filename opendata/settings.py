@@ -160,18 +160,25 @@ CORS_ALLOW_ALL_ORIGINS = True
 CORS_ALLOW_METHODS = ["GET", "HEAD", "OPTIONS", "POST"]
 CORS_EXPOSE_HEADERS = ["ETag", "Last-Modified", "Link", "X-Request-ID", "X-Total-Count", "Deprecation", "Sunset"]
 CORS_URLS_REGEX = r"^/(api|graphql)/.*$"
+# Conditional requests and request ids from browsers (they trigger a preflight).
+CORS_ALLOW_HEADERS = ["accept", "content-type", "user-agent", "x-requested-with", "authorization", "x-csrftoken",
+                      "if-none-match", "if-modified-since", "x-request-id"]
 
 REST_FRAMEWORK = {
-    "DEFAULT_VERSIONING_CLASS": "rest_framework.versioning.URLPathVersioning",
+    "DEFAULT_VERSIONING_CLASS": "opendata.api.versioning.PathVersioning",
     "DEFAULT_VERSION": "v1",
     "ALLOWED_VERSIONS": ["v1"],
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "opendata.api.schema.AutoSchema",
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
+    "DEFAULT_RENDERER_CLASSES": ["opendata.api.renderers.UTF8JSONRenderer"],
+    "DEFAULT_CONTENT_NEGOTIATION_CLASS": "opendata.api.renderers.StrictContentNegotiation",
+    "EXCEPTION_HANDLER": "opendata.api.errors.problem_exception_handler",
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.AllowAny"],
     "DEFAULT_AUTHENTICATION_CLASSES": [],
     "UNAUTHENTICATED_USER": None,
     "DEFAULT_THROTTLE_CLASSES": ["rest_framework.throttling.AnonRateThrottle"],
     "DEFAULT_THROTTLE_RATES": {"anon": os.environ.get("API_RATE_LIMIT", "10000/hour")},
+    "URL_FORMAT_OVERRIDE": "format",
 }
 
 SPECTACULAR_SETTINGS = {
@@ -191,4 +198,8 @@ SPECTACULAR_SETTINGS = {
 GRAPHENE = {
     "SCHEMA": "opendata.graphql.schema.schema",
     "ATOMIC_MUTATIONS": True,
+    # No DjangoDebugMiddleware even with DEBUG: it is not in the schema, and it would slow every resolver.
+    "MIDDLEWARE": [],
+    # The GraphQL limits (depth, cost, page sizes, document size) live in opendata/graphql/limits.py.
+    "RELAY_CONNECTION_MAX_LIMIT": 100,
 }

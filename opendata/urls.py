@@ -8,3 +8,7 @@ urlpatterns = [
     path("graphql/", include("opendata.graphql.urls")),
     path("admin/", admin.site.urls),
 ]
+
+# problem+json for /api/ paths, Django's pages elsewhere
+handler404 = "opendata.api.errors.handler404"
+handler500 = "opendata.api.errors.handler500"

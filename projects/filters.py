@@ -13,7 +13,7 @@ from opendata.filters import (
     region_with_descendants_ids,
     text_search_q,
 )
-from projects.models import Event, Project, ProjectStatus
+from projects.models import Event, EventSeries, Project, ProjectStatus
 
 SEARCH_FIELDS = ("slug", "name_zh", "name_en", "description")
 
@@ -102,3 +102,38 @@ class EventFilterSet(PublicFilterSet):
 
     def filter_q(self, qs, name, value):
         return qs.filter(text_search_q(value, SEARCH_FIELDS)) if value else qs
+
+
+class ProjectStatusFilterSet(PublicFilterSet):
+    """Timeline statements (a project's status at a date, stated or planned by a document)."""
+
+    project = CodeListFilter(field_name="project__slug", help_text="Project slugs, comma-separated.")
+    status = StrictChoiceFilter(choices=ProjectStatus.Status.choices, help_text="Status stated.")
+    kind = StrictChoiceFilter(choices=ProjectStatus.Kind.choices,
+                              help_text="`actual` (the document reports it) or `target` (it plans it).")
+    source = CodeListFilter(method="filter_source", help_text="Statements citing these sources.")
+    date_from = PeriodBoundFilter(field_name="date_end", lookup_expr="gte",
+                                  help_text="Statements dated on or after this year or date.")
+    date_to = PeriodBoundFilter(field_name="date_start", lookup_expr="lte", upper=True,
+                                help_text="Statements dated on or before this year or date.")
+
+    class Meta:
+        model = ProjectStatus
+        fields: list[str] = []
+
+    def filter_source(self, qs, name, value):
+        through = ProjectStatus.citations.through
+        return qs.filter(Exists(through.objects.filter(projectstatus_id=OuterRef("pk"), citation__source__slug__in=value,
+                                                       citation__deleted_at__isnull=True)))
+
+
+class EventSeriesFilterSet(PublicFilterSet):
+    slug = CodeListFilter(field_name="slug", help_text="Series slugs, comma-separated.")
+    q = django_filters.CharFilter(method="filter_q", max_length=200, help_text="Search slug and names (substring).")
+
+    class Meta:
+        model = EventSeries
+        fields: list[str] = []
+
+    def filter_q(self, qs, name, value):
+        return qs.filter(text_search_q(value, ("slug", "name_zh", "name_en"))) if value else qs

@@ -1,0 +1,119 @@
+"""v1 representations of indicators and observations, and of targets beside their results."""
+
+from __future__ import annotations
+
+from drf_spectacular.utils import OpenApiExample, extend_schema_field, extend_schema_serializer
+from rest_framework import serializers
+
+from indicators.selectors import indicator_targets_with_results
+from opendata.api.serializers import DecimalStringField, DynamicSerializer, LinkField
+from opendata.api.v1.serializers import (
+    RegionSummarySerializer,
+    TimestampsMixin,
+    TopicSummarySerializer,
+    UnitSummarySerializer,
+    citations_expanded,
+    citations_field,
+)
+
+
+class IndicatorSummarySerializer(serializers.Serializer):
+    code = serializers.CharField(read_only=True)
+    url = LinkField("indicator-detail", "code")
+    name_zh = serializers.CharField(read_only=True)
+    name_en = serializers.CharField(read_only=True)
+    unit = serializers.CharField(source="unit.symbol", read_only=True)
+    topic = serializers.CharField(source="topic.code", read_only=True)
+
+
+class IndicatorSerializer(TimestampsMixin, DynamicSerializer):
+    code = serializers.CharField(read_only=True, help_text="Public identifier, e.g. `grain-output`.")
+    url = LinkField("indicator-detail", "code")
+    name_zh = serializers.CharField(read_only=True)
+    name_en = serializers.CharField(read_only=True)
+    description = serializers.CharField(read_only=True)
+    unit = serializers.CharField(source="unit.symbol", read_only=True,
+                                 help_text="Default unit as written; the unit object with `expand=unit`.")
+    topic = serializers.CharField(source="topic.code", read_only=True,
+                                  help_text="Topic code; the topic object with `expand=topic`.")
+    observations_url = LinkField("indicator-observations", "code", help_text="This indicator's observations.")
+
+    expandable = {
+        "unit": ("unit", lambda: UnitSummarySerializer(read_only=True)),
+        "topic": ("topic", lambda: TopicSummarySerializer(read_only=True)),
+    }
+
+
+CITATION_EXAMPLE = {
+    "source": "2025-work-report-plan",
+    "source_url": "http://127.0.0.1:8000/api/v1/sources/2025-work-report-plan/",
+    "quote": "粮食产量260亿斤以上", "offset": 31,
+    "text_url": "http://127.0.0.1:8000/api/v1/sources/2025-work-report-plan/text/#char=31,42",
+    "garbled": False,
+}
+OBSERVATION_EXAMPLE = {
+    "uid": "769d8dfb-72d6-54a6-bb22-2ce0e7cbdd4a",
+    "url": "http://127.0.0.1:8000/api/v1/observations/769d8dfb-72d6-54a6-bb22-2ce0e7cbdd4a/",
+    "indicator": "grain-output", "region": "changchun", "period_start": "2025-01-01", "period_end": "2025-12-31",
+    "period_label": "2025", "kind": "target", "comparator": "at_least", "value": "260", "unit": "亿斤",
+    "citations": [CITATION_EXAMPLE],
+    "created_at": "2025-03-01T10:00:00+08:00", "updated_at": "2025-03-01T10:00:00+08:00", "deleted_at": None,
+}
+
+
+@extend_schema_serializer(examples=[OpenApiExample("A target with its citation", value=OBSERVATION_EXAMPLE,
+                                                   response_only=True)])
+class ObservationSerializer(TimestampsMixin, DynamicSerializer):
+    uid = serializers.UUIDField(read_only=True, help_text="Public identifier (stable across reloads).")
+    url = LinkField("observation-detail", "uid")
+    indicator = serializers.CharField(source="indicator.code", read_only=True,
+                                      help_text="Indicator code; the indicator object with `expand=indicator`.")
+    region = serializers.CharField(source="region.code", read_only=True,
+                                   help_text="Region code; the region object with `expand=region`.")
+    period_start = serializers.DateField(read_only=True, help_text="First day of the period.")
+    period_end = serializers.DateField(read_only=True, help_text="Last day of the period.")
+    period_label = serializers.CharField(read_only=True, help_text="The period as named, e.g. `2025`.")
+    kind = serializers.CharField(read_only=True, help_text="`actual` (a result) or `target` (a goal).")
+    comparator = serializers.CharField(read_only=True, help_text=(
+        "How the text qualifies the value: exact, at_least (以上), at_most (以内), about (左右)."))
+    value = DecimalStringField()
+    unit = serializers.CharField(source="unit.symbol", read_only=True,
+                                 help_text="Unit as written; the unit object with `expand=unit`.")
+    citations = citations_field()
+
+    expandable = {
+        "indicator": ("indicator", lambda: IndicatorSummarySerializer(read_only=True)),
+        "region": ("region", lambda: RegionSummarySerializer(read_only=True)),
+        "unit": ("unit", lambda: UnitSummarySerializer(read_only=True)),
+        "source": ("citations", citations_expanded),
+    }
+
+
+class TargetResultSerializer(serializers.Serializer):
+    target = ObservationSerializer(read_only=True, help_text="An observation of kind `target`.")
+    result = ObservationSerializer(read_only=True, allow_null=True, help_text=(
+        "The `actual` observation of the same indicator, region and period; null when none is known yet."))
+    met = serializers.BooleanField(read_only=True, allow_null=True, help_text=(
+        "Whether the result meets the target read with its comparator (at_least: ≥, at_most: ≤, about: "
+        "within ±5 %, exact: ≥); null without a result or when units differ."))
+
+
+@extend_schema_serializer(examples=[OpenApiExample("Grain output, a target beside its result", response_only=True, value={
+    "code": "grain-output", "url": "http://127.0.0.1:8000/api/v1/indicators/grain-output/",
+    "name_zh": "粮食产量", "name_en": "Grain output", "description": "", "unit": "亿斤", "topic": "agriculture",
+    "observations_url": "http://127.0.0.1:8000/api/v1/indicators/grain-output/observations/",
+    "targets": [{"target": {**OBSERVATION_EXAMPLE, "period_start": "2024-01-01", "period_end": "2024-12-31",
+                            "period_label": "2024", "value": "250"},
+                 "result": {**OBSERVATION_EXAMPLE, "kind": "actual", "comparator": "exact", "period_start": "2024-01-01",
+                            "period_end": "2024-12-31", "period_label": "2024", "value": "259.9"},
+                 "met": True}],
+    "created_at": "2025-03-01T10:00:00+08:00", "updated_at": "2025-03-01T10:00:00+08:00", "deleted_at": None,
+})])
+class IndicatorDetailSerializer(IndicatorSerializer):
+    targets = serializers.SerializerMethodField(help_text=(
+        "Every target of the indicator beside the result for the same region and period."))
+
+    @extend_schema_field(TargetResultSerializer(many=True))
+    def get_targets(self, obj):
+        pairs = indicator_targets_with_results(indicator=obj)
+        return TargetResultSerializer(pairs, many=True, context=self.context).data

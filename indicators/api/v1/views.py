@@ -1,0 +1,65 @@
+"""v1 views of indicators and observations, and of the observations nested under an indicator or a source."""
+
+from __future__ import annotations
+
+from drf_spectacular.utils import extend_schema, extend_schema_view
+
+from indicators import selectors
+from indicators.api.v1.serializers import IndicatorDetailSerializer, IndicatorSerializer, ObservationSerializer
+from indicators.filters import IndicatorFilterSet, ObservationFilterSet
+from indicators.models import Indicator, Observation
+from opendata.api.views import Parent, PublicViewSet
+from opendata.models import Citation, Region, Source, Topic, Unit
+
+OBSERVATION_TABLES = (Observation, Indicator, Region, Unit, Topic, Citation, Source)
+
+
+@extend_schema_view(
+    list=extend_schema(summary="List indicators", description="What is measured: GDP, grain output, ..."),
+    retrieve=extend_schema(summary="Get an indicator", description=(
+        "One indicator with `targets`: each target beside the result for the same region and period, and "
+        "whether it was met.")),
+)
+class IndicatorViewSet(PublicViewSet):
+    entity, label, export_name = "indicator", "indicator", "indicators"
+    selector = staticmethod(selectors.indicator_list)
+    serializer_class = IndicatorSerializer
+    filterset_class = IndicatorFilterSet
+    ordering_fields = {"code": "code", "name_en": "name_en", "updated_at": "updated_at"}
+    default_ordering = ("code",)
+    cache_models = OBSERVATION_TABLES
+
+    def get_serializer_class(self):
+        return IndicatorDetailSerializer if self.action == "retrieve" else IndicatorSerializer
+
+
+@extend_schema_view(
+    list=extend_schema(summary="List observations", description=(
+        "Values of indicators, results (`actual`) and goals (`target`), each with its citations. Keyset pages; "
+        "`format=csv` or `format=ndjson` streams every matching observation.")),
+    retrieve=extend_schema(summary="Get an observation"),
+)
+class ObservationViewSet(PublicViewSet):
+    entity, label, export_name = "observation", "observation", "observations"
+    selector = staticmethod(selectors.observation_list)
+    serializer_class = ObservationSerializer
+    filterset_class = ObservationFilterSet
+    lookup_field = "uid"
+    # Each ordering is served by an index ending in id (see the obs_keyset_* indexes).
+    ordering_fields = {"indicator": "indicator_id", "period_start": "period_start", "updated_at": "updated_at"}
+    default_ordering = ("indicator", "period_start")
+    cache_models = OBSERVATION_TABLES
+
+
+@extend_schema_view(list=extend_schema(summary="List an indicator's observations",
+                                       description="The indicator's time series: the observations filters apply."))
+class IndicatorObservationViewSet(ObservationViewSet):
+    entity = "indicator_observations"
+    parent = Parent(Indicator, "code", "indicator", "indicator")
+    default_ordering = ("period_start",)
+
+
+@extend_schema_view(list=extend_schema(summary="List the observations citing a source"))
+class SourceObservationViewSet(ObservationViewSet):
+    entity = "source_observations"
+    parent = Parent(Source, "slug", "source", "source")

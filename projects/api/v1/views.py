@@ -1,0 +1,109 @@
+"""v1 views of projects, their timeline statements, events and event series (and their nested collections)."""
+
+from __future__ import annotations
+
+from drf_spectacular.utils import extend_schema, extend_schema_view
+
+from opendata.api.views import Parent, PublicViewSet
+from opendata.models import Citation, Region, Source, Topic
+from projects import selectors
+from projects.api.v1.serializers import (
+    EventSerializer,
+    EventSeriesSerializer,
+    ProjectSerializer,
+    ProjectStatusSerializer,
+)
+from projects.filters import EventFilterSet, EventSeriesFilterSet, ProjectFilterSet, ProjectStatusFilterSet
+from projects.models import Event, EventSeries, Project, ProjectStatus
+
+PROJECT_TABLES = (Project, ProjectStatus, Topic, Region, Citation, Source)
+EVENT_TABLES = (Event, EventSeries, Region, Project, Citation, Source)
+
+
+@extend_schema_view(
+    list=extend_schema(summary="List projects", description="Named projects, each with its status timeline."),
+    retrieve=extend_schema(summary="Get a project"),
+)
+class ProjectViewSet(PublicViewSet):
+    entity, label, export_name = "project", "project", "projects"
+    selector = staticmethod(selectors.project_list)
+    serializer_class = ProjectSerializer
+    filterset_class = ProjectFilterSet
+    lookup_field = "slug"
+    ordering_fields = {"slug": "slug", "name_en": "name_en", "updated_at": "updated_at"}
+    default_ordering = ("slug",)
+    cache_models = PROJECT_TABLES
+
+
+@extend_schema_view(
+    list=extend_schema(summary="List project statuses", description=(
+        "Timeline statements of every project: a status at a date, reported (`actual`) or planned (`target`).")),
+    retrieve=extend_schema(summary="Get a project status"),
+)
+class ProjectStatusViewSet(PublicViewSet):
+    entity, label, export_name = "project_status", "project status", "project-statuses"
+    selector = staticmethod(selectors.project_status_list)
+    serializer_class = ProjectStatusSerializer
+    filterset_class = ProjectStatusFilterSet
+    lookup_field = "uid"
+    ordering_fields = {"date_start": "date_start", "updated_at": "updated_at"}
+    default_ordering = ("date_start",)
+    cache_models = (ProjectStatus, Project, Citation, Source)
+
+
+@extend_schema_view(list=extend_schema(summary="List a project's timeline"))
+class ProjectTimelineViewSet(ProjectStatusViewSet):
+    entity = "project_timeline"
+    parent = Parent(Project, "slug", "project", "project")
+
+
+@extend_schema_view(list=extend_schema(summary="List the project statuses citing a source"))
+class SourceProjectStatusViewSet(ProjectStatusViewSet):
+    entity = "source_project_statuses"
+    parent = Parent(Source, "slug", "source", "source")
+
+
+@extend_schema_view(
+    list=extend_schema(summary="List events", description="Congress sessions, expos, marathons..., held or planned."),
+    retrieve=extend_schema(summary="Get an event"),
+)
+class EventViewSet(PublicViewSet):
+    entity, label, export_name = "event", "event", "events"
+    selector = staticmethod(selectors.event_list)
+    serializer_class = EventSerializer
+    filterset_class = EventFilterSet
+    lookup_field = "slug"
+    ordering_fields = {"start_date": "start_date", "slug": "slug", "updated_at": "updated_at"}
+    default_ordering = ("start_date", "slug")
+    cache_models = EVENT_TABLES
+
+
+@extend_schema_view(list=extend_schema(summary="List a project's events"))
+class ProjectEventViewSet(EventViewSet):
+    entity = "project_events"
+    parent = Parent(Project, "slug", "project", "project")
+
+
+@extend_schema_view(list=extend_schema(summary="List the events citing a source"))
+class SourceEventViewSet(EventViewSet):
+    entity = "source_events"
+    parent = Parent(Source, "slug", "source", "source")
+
+
+@extend_schema_view(list=extend_schema(summary="List the events of a series"))
+class EventSeriesEventViewSet(EventViewSet):
+    entity = "event_series_events"
+    parent = Parent(EventSeries, "slug", "series", "event series")
+
+
+@extend_schema_view(list=extend_schema(summary="List event series", description="Recurring events (an expo every year)."),
+                    retrieve=extend_schema(summary="Get an event series"))
+class EventSeriesViewSet(PublicViewSet):
+    entity, label, export_name = "event_series", "event series", "event-series"
+    selector = staticmethod(selectors.event_series_list)
+    serializer_class = EventSeriesSerializer
+    filterset_class = EventSeriesFilterSet
+    lookup_field = "slug"
+    ordering_fields = {"slug": "slug", "updated_at": "updated_at"}
+    default_ordering = ("slug",)
+    cache_models = (EventSeries,)

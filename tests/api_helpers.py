@@ -1,0 +1,115 @@
+"""Helpers for the REST API tests: requests, problem+json checks and small worlds of related rows."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+
+from django.core.cache import cache
+
+from opendata.models import Citation, natural_uid
+from tests.factories import (
+    EventFactory,
+    EventSeriesFactory,
+    IndicatorFactory,
+    ObservationFactory,
+    ProjectFactory,
+    ProjectStatusFactory,
+    RegionFactory,
+    SourceFactory,
+)
+
+PROBLEM = "application/problem+json"
+
+
+def get(client, url: str, **headers):
+    cache.clear()  # the anonymous rate limit counts in the cache; tests make many requests
+    return client.get(url, headers=headers)
+
+
+def body(response):
+    if response.streaming:
+        return b"".join(response.streaming_content)
+    return response.content
+
+
+def ok(client, url: str, **headers) -> dict:
+    response = get(client, url, **headers)
+    assert response.status_code == 200, (url, response.status_code, body(response)[:500])
+    return response.json()
+
+
+def problem(client, url: str, status: int, **headers) -> dict:
+    response = get(client, url, **headers)
+    assert response.status_code == status, (url, response.status_code, body(response)[:500])
+    assert response["Content-Type"] == PROBLEM
+    data = json.loads(response.content)
+    assert data["status"] == status
+    assert {"type", "title", "status", "detail", "instance"} <= set(data)
+    return data
+
+
+def citations(source=None, n: int = 2) -> list[Citation]:
+    source = source or SourceFactory()
+    quotes = ["粮食产量达到259.9亿斤", "地区生产总值增长5.5%以上", "新建口袋公园40处", "光博会成功举办"][:n]
+    return [
+        Citation.objects.get_or_create(source=source, quote=q, offset=source.text.find(q),
+                                       defaults={"uid": natural_uid("citation", source.slug, source.text.find(q), q)})[0]
+        for q in quotes
+    ]
+
+
+def observations(n: int, *, indicator=None, cites=None, start_year: int = 1900):
+    """n observations with two citations each; one indicator (distinct periods) or one indicator each."""
+    cites = cites if cites is not None else citations()
+    made = []
+    for i in range(n):
+        year = start_year + i
+        kwargs = {"indicator": indicator} if indicator else {}
+        o = ObservationFactory(period_start=dt.date(year, 1, 1), period_end=dt.date(year, 12, 31),
+                               period_label=str(year), **kwargs)
+        o.citations.add(*cites)
+        made.append(o)
+    return made
+
+
+def projects(n: int, *, cites=None):
+    cites = cites if cites is not None else citations()
+    region = RegionFactory()
+    made = []
+    for _ in range(n):
+        p = ProjectFactory()
+        p.regions.add(region)
+        for status in ("proposed", "under_construction"):
+            ProjectStatusFactory(project=p, status=status).citations.add(*cites)
+        made.append(p)
+    return made
+
+
+def project_statuses(n: int, *, project=None, cites=None, start_year: int = 1900):
+    cites = cites if cites is not None else citations()
+    project = project or ProjectFactory()
+    made = []
+    for i in range(n):
+        year = start_year + i
+        s = ProjectStatusFactory(project=project, date_start=dt.date(year, 1, 1),
+                                 date_end=dt.date(year, 12, 31), date_label=str(year))
+        s.citations.add(*cites)
+        made.append(s)
+    return made
+
+
+def events(n: int, *, series=None, project=None, cites=None, start_year: int = 1900):
+    cites = cites if cites is not None else citations()
+    series = series or EventSeriesFactory()
+    project = project or ProjectFactory()
+    made = []
+    for i in range(n):
+        e = EventFactory(series=series, project=project, start_date=dt.date(start_year + i, 1, 1))
+        e.citations.add(*cites)
+        made.append(e)
+    return made
+
+
+def indicators(n: int):
+    return [IndicatorFactory() for _ in range(n)]
