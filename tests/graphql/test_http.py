@@ -1,0 +1,81 @@
+"""The endpoint over HTTP: POST for clients, GET for cacheable queries, GraphiQL for browsers, CORS."""
+
+import json
+
+import pytest
+from django.test import Client
+
+from tests.factories import TopicFactory
+from tests.graphql.helpers import URL, post
+
+QUERY = "{ topics { nodes { code } } }"
+
+
+@pytest.fixture
+def topic(db):
+    return TopicFactory(code="agriculture")
+
+
+def test_post_json(client, topic):
+    response = post(client, QUERY)
+    assert response.status_code == 200
+    assert response["Content-Type"].startswith("application/json")
+    assert response.json()["data"] == {"topics": {"nodes": [{"code": "agriculture"}]}}
+
+
+def test_post_application_graphql_body(client, topic):
+    response = client.post(URL, QUERY, content_type="application/graphql")
+    assert response.json()["data"]["topics"]["nodes"] == [{"code": "agriculture"}]
+
+
+def test_get_query_with_variables(client, topic):
+    response = client.get(URL, {"query": "query($c: String!) { topic(code: $c) { code } }",
+                                "variables": json.dumps({"c": "agriculture"})}, headers={"Accept": "application/json"})
+    assert response.status_code == 200
+    assert response.json()["data"] == {"topic": {"code": "agriculture"}}
+    assert "Set-Cookie" not in response  # nothing keeps a shared cache from storing it
+
+
+def test_get_never_runs_a_mutation(client, db):
+    response = client.get(URL, {"query": "mutation { x }"}, headers={"Accept": "application/json"})
+    assert response.status_code == 405
+    assert "POST" in response.json()["errors"][0]["message"]
+
+
+def test_post_from_another_origin_needs_no_csrf_token(topic):
+    client = Client(enforce_csrf_checks=True)
+    response = post(client, QUERY, Origin="https://example.org")
+    assert response.status_code == 200
+    assert response["Access-Control-Allow-Origin"] == "*"
+
+
+def test_cors_preflight(client):
+    response = client.options(URL, headers={"Origin": "https://example.org", "Access-Control-Request-Method": "POST",
+                                            "Access-Control-Request-Headers": "content-type"})
+    assert response.status_code == 200
+    assert response["Access-Control-Allow-Origin"] == "*"
+    assert "POST" in response["Access-Control-Allow-Methods"]
+
+
+def test_browser_gets_graphiql(client, db):
+    response = client.get(URL, headers={"Accept": "text/html,application/xhtml+xml,*/*;q=0.8"})
+    assert response.status_code == 200
+    assert response["Content-Type"].startswith("text/html")
+    assert b"graphiql" in response.content.lower()
+
+
+def test_missing_query_is_a_400(client, db):
+    response = client.get(URL, headers={"Accept": "application/json"})
+    assert response.status_code == 400
+    assert response.json()["errors"][0]["message"] == "Must provide query string."
+
+
+def test_syntax_error_is_a_400_without_data(client, db):
+    response = post(client, "{ topics { ")
+    assert response.status_code == 400
+    assert "data" not in response.json()
+    assert "Syntax Error" in response.json()["errors"][0]["message"]
+
+
+def test_methods_other_than_get_and_post_are_refused(client, db):
+    assert client.put(URL, QUERY, content_type="application/graphql").status_code == 405
