@@ -61,12 +61,12 @@ class PeriodBoundField(forms.CharField):
         if value in (None, ""):
             return None
         value = value.strip()
-        if re.fullmatch(r"\d{4}", value):
-            year = int(value)
-            return dt.date(year, 12, 31) if self.upper else dt.date(year, 1, 1)
         try:
+            if re.fullmatch(r"\d{4}", value):
+                year = int(value)
+                return dt.date(year, 12, 31) if self.upper else dt.date(year, 1, 1)
             return dt.date.fromisoformat(value)
-        except ValueError:
+        except ValueError:  # also year 0000, which no calendar date has
             raise ValidationError(f"{value!r} is not a year (YYYY) or a date (YYYY-MM-DD).") from None
 
 

@@ -141,6 +141,32 @@ class AutoSchema(openapi.AutoSchema):
             params = [p for p in params if p["name"] != parent.filter_param]
         return params
 
+    def _map_serializer(self, serializer, direction, bypass_extensions=False):
+        """Describe what `fields=` and `expand=` really return: any field may be left out by `fields=`
+        (so none is `required`), and an expandable field is either its identifier or the embedded record."""
+        from opendata.api.serializers import DynamicSerializer
+
+        schema = super()._map_serializer(serializer, direction, bypass_extensions)
+        serializer = serializer if not isinstance(serializer, type) else serializer()
+        if not isinstance(serializer, DynamicSerializer) or "properties" not in schema:
+            return schema
+        schema.pop("required", None)
+        props = schema["properties"]
+        for name, (field_name, factory) in serializer.expandable.items():
+            embedded_field = factory()
+            plain = props.get(field_name)
+            if plain is not None and isinstance(embedded_field, type(serializer.fields.get(field_name))):
+                continue  # the same serializer (citations with their source): its own schema says it
+            embedded_field.bind(field_name, serializer)
+            embedded = self._map_serializer_field(embedded_field, direction)
+            help_text = f"With `expand={name}`." if plain is None else plain.get("description", "")
+            plain = None if plain is None else {k: v for k, v in plain.items() if k != "description"}
+            props[field_name] = ({**embedded, "description": help_text} if plain is None
+                                 else {"anyOf": [plain, embedded], "description": help_text})
+        if type(serializer).__doc__ is None:  # not the machinery's docstring, inherited
+            schema.pop("description", None)
+        return schema
+
     def _get_response_bodies(self, direction="response"):
         responses = super()._get_response_bodies(direction)
         if self.method != "GET":

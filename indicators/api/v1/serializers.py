@@ -27,6 +27,8 @@ class IndicatorSummarySerializer(serializers.Serializer):
 
 
 class IndicatorSerializer(TimestampsMixin, DynamicSerializer):
+    """A measurable quantity (GDP, grain output, high-tech enterprises…) with its unit and topic."""
+
     code = serializers.CharField(read_only=True, help_text="Public identifier, e.g. `grain-output`.")
     url = LinkField("indicator-detail", "code")
     name_zh = serializers.CharField(read_only=True)
@@ -64,6 +66,8 @@ OBSERVATION_EXAMPLE = {
 @extend_schema_serializer(examples=[OpenApiExample("A target with its citation", value=OBSERVATION_EXAMPLE,
                                                    response_only=True)])
 class ObservationSerializer(TimestampsMixin, DynamicSerializer):
+    """One value of one indicator for one region and period, a result (`actual`) or a goal (`target`), with the citations that state it."""
+
     uid = serializers.UUIDField(read_only=True, help_text="Public identifier (stable across reloads).")
     url = LinkField("observation-detail", "uid")
     indicator = serializers.CharField(source="indicator.code", read_only=True,
@@ -110,6 +114,8 @@ class TargetResultSerializer(serializers.Serializer):
     "created_at": "2025-03-01T10:00:00+08:00", "updated_at": "2025-03-01T10:00:00+08:00", "deleted_at": None,
 })])
 class IndicatorDetailSerializer(IndicatorSerializer):
+    """An indicator with every target beside the result for the same region and period."""
+
     targets = serializers.SerializerMethodField(help_text=(
         "Every target of the indicator beside the result for the same region and period."))
 

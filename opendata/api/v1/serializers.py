@@ -58,6 +58,8 @@ class UnitSummarySerializer(serializers.Serializer):
 # -- citations: the provenance every fact carries ------------------------------------------------
 
 class CitationSerializer(DynamicSerializer):
+    """A verbatim quote of a source document, at its character offset: where a fact is stated."""
+
     source = serializers.CharField(source="source.slug", read_only=True, help_text=(
         "Slug of the source document; the source object with `expand=source`."))
     source_url = serializers.SerializerMethodField(help_text="The source document in this API.")
@@ -99,6 +101,8 @@ class SourcePeriodSerializer(serializers.Serializer):
 
 
 class SourceSerializer(TimestampsMixin, DynamicSerializer):
+    """A source document (a government work report or plan), with the periods it speaks of; its verbatim text is at `text_url`."""
+
     slug = serializers.CharField(read_only=True, help_text="Public identifier of the document.")
     url = LinkField("source-detail", "slug")
     title_zh = serializers.CharField(read_only=True)
@@ -124,6 +128,8 @@ class SourceSerializer(TimestampsMixin, DynamicSerializer):
 
 
 class RegionSerializer(TimestampsMixin, DynamicSerializer):
+    """The city, or a district, county-level city, county, development zone or national platform within it."""
+
     code = serializers.CharField(read_only=True, help_text="Public identifier, e.g. `changchun`.")
     url = LinkField("region-detail", "code")
     name_zh = serializers.CharField(read_only=True)
@@ -138,6 +144,8 @@ class RegionSerializer(TimestampsMixin, DynamicSerializer):
 
 
 class TopicSerializer(TimestampsMixin, DynamicSerializer):
+    """A subject that groups indicators and projects."""
+
     code = serializers.CharField(read_only=True, help_text="Public identifier, e.g. `agriculture`.")
     url = LinkField("topic-detail", "code")
     name_zh = serializers.CharField(read_only=True)
@@ -146,6 +154,8 @@ class TopicSerializer(TimestampsMixin, DynamicSerializer):
 
 
 class UnitSerializer(TimestampsMixin, DynamicSerializer):
+    """A unit as written in the documents, with the factor that converts a value to its base unit."""
+
     symbol = serializers.CharField(read_only=True, help_text="The unit as written, e.g. `亿元` (percent-encode in URLs).")
     url = LinkField("unit-detail", "symbol")
     name_en = serializers.CharField(read_only=True, help_text="Canonical English name.")

@@ -30,6 +30,8 @@ class EventSeriesSummarySerializer(serializers.Serializer):
 
 
 class ProjectStatusSerializer(TimestampsMixin, DynamicSerializer):
+    """One dated statement of a project's status (planned, started, under construction, completed, in operation), with its citations."""
+
     uid = serializers.UUIDField(read_only=True, help_text="Public identifier of the statement.")
     url = LinkField("project-status-detail", "uid")
     project = serializers.CharField(source="project.slug", read_only=True,
@@ -76,6 +78,8 @@ CITATION = {"source": "2025-work-report-plan", "source_url": "http://127.0.0.1:8
     "timeline_url": "http://127.0.0.1:8000/api/v1/projects/changchun-metro-line-6/timeline/",
     "events_url": "http://127.0.0.1:8000/api/v1/projects/changchun-metro-line-6/events/", **STAMPS})])
 class ProjectSerializer(TimestampsMixin, DynamicSerializer):
+    """A named undertaking (a road, plant, park, metro line, science city) with its status timeline."""
+
     slug = serializers.CharField(read_only=True, help_text="Public identifier, e.g. `changchun-metro-line-6`.")
     url = LinkField("project-detail", "slug")
     name_zh = serializers.CharField(read_only=True)
@@ -102,6 +106,8 @@ class ProjectSerializer(TimestampsMixin, DynamicSerializer):
 
 
 class EventSeriesSerializer(TimestampsMixin, DynamicSerializer):
+    """A recurring event (an annual expo, a marathon): one event per occurrence."""
+
     slug = serializers.CharField(read_only=True)
     url = LinkField("event-series-detail", "slug")
     name_zh = serializers.CharField(read_only=True)
@@ -118,6 +124,8 @@ class EventSeriesSerializer(TimestampsMixin, DynamicSerializer):
     "project": None, "citations": [{**CITATION, "quote": "光博会", "offset": 300,
                                     "text_url": CITATION["text_url"].replace("120,129", "300,303")}], **STAMPS})])
 class EventSerializer(TimestampsMixin, DynamicSerializer):
+    """A named occurrence (a meeting, expo, sports event, festival) with its dates, held or planned, and its citations."""
+
     slug = serializers.CharField(read_only=True, help_text="Public identifier.")
     url = LinkField("event-detail", "slug")
     name_zh = serializers.CharField(read_only=True)

@@ -152,6 +152,8 @@ def test_observation_filters(client, world, query, expected):
     ("kind=maybe", "kind"),
     ("comparator=roughly", "comparator"),
     ("period_from=last-year", "period_from"),
+    ("period_to=0000", "period_to"),  # no calendar has a year 0: once a 500
+    ("period_from=2025-02-30", "period_from"),
     ("mrv=0", "mrv"),
     ("mrv=many", "mrv"),
     ("indicator=no%20spaces", "indicator"),
