@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 
-from django.http import HttpResponseNotAllowed
+from django.http import HttpResponseBadRequest, HttpResponseNotAllowed
 from graphene_django.views import GraphQLView, HttpError
 from graphql import ExecutionResult, GraphQLError, OperationType, execute, get_operation_ast, parse, validate
 from graphql.validation import specified_rules
@@ -60,6 +60,11 @@ class PublicGraphQLView(GraphQLView):
 
     def get_response(self, request, data, show_graphiql=False):
         query, variables, operation_name, _id = self.get_graphql_params(request, data)
+        for name, value, kind in (("query", query, str), ("operationName", operation_name, str),
+                                  ("variables", variables, dict)):
+            if value is not None and not isinstance(value, kind):
+                raise HttpError(HttpResponseBadRequest(
+                    f"`{name}` must be {'an object' if kind is dict else 'a string'}, got {type(value).__name__}."))
         result = self.execute_graphql_request(request, data, query, variables, operation_name, show_graphiql)
         if result is None:
             return None, 200

@@ -79,3 +79,15 @@ def test_syntax_error_is_a_400_without_data(client, db):
 
 def test_methods_other_than_get_and_post_are_refused(client, db):
     assert client.put(URL, QUERY, content_type="application/graphql").status_code == 405
+
+
+@pytest.mark.parametrize("body, name", [
+    ({"query": 5}, "query"),
+    ({"query": ["{ topics { totalCount } }"]}, "query"),
+    ({"query": "{ topics { totalCount } }", "variables": [1]}, "variables"),
+    ({"query": "{ topics { totalCount } }", "operationName": {"a": 1}}, "operationName"),
+])
+def test_ill_typed_request_is_a_400_naming_the_member(client, db, body, name):
+    response = client.post(URL, data=json.dumps(body), content_type="application/json")
+    assert response.status_code == 400
+    assert f"`{name}` must be" in response.json()["errors"][0]["message"]
