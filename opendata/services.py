@@ -62,8 +62,9 @@ class _Syncer:
         must come parents first).
         """
         name = model._meta.verbose_name_plural
-        existing = {getattr(obj, key): obj for obj in model.objects.all()}
+        existing = {getattr(obj, key): obj for obj in model.objects.prefetch_related(*m2m)}
         result = {}
+        new_links: dict[str, list] = {rel: [] for rel in m2m}  # through rows of new records, inserted in bulk
         for rec in records:
             k = rec[key]
             fields = {f: v for f, v in rec.items() if f not in m2m and not f.startswith("_")}
@@ -75,14 +76,14 @@ class _Syncer:
                     obj = model(**fields)
                     obj.save()
                     for rel in m2m:
-                        getattr(obj, rel).set(rec[rel])
+                        field = model._meta.get_field(rel)
+                        new_links[rel] += [field.remote_field.through(**{field.m2m_column_name(): obj.pk,
+                                                                           field.m2m_reverse_name(): pk})
+                                           for pk in rec[rel]]
                     self.report.created[name] += 1
                 else:
-                    dirty = [f for f, v in fields.items() if _differs(getattr(obj, f), v)]
-                    m2m_dirty = [
-                        rel for rel in m2m
-                        if set(rec[rel]) != set(getattr(obj, rel).values_list("pk", flat=True))
-                    ]
+                    dirty = [f for f, v in fields.items() if _differs(obj, f, v)]
+                    m2m_dirty = [rel for rel in m2m if set(rec[rel]) != {x.pk for x in getattr(obj, rel).all()}]
                     if dirty or m2m_dirty or obj.deleted_at is not None:
                         for f in dirty:
                             setattr(obj, f, fields[f])
@@ -96,6 +97,8 @@ class _Syncer:
             except IntegrityError as exc:
                 raise FixtureError(rec.get("_where", where), str(k), "-", f"rejected by the database: {exc}") from None
             result[k] = obj
+        for rel, rows in new_links.items():
+            model._meta.get_field(rel).remote_field.through.objects.bulk_create(rows)
         for k, obj in existing.items():
             if k not in result and obj.deleted_at is None:
                 record_soft_delete(record=obj)
@@ -103,10 +106,10 @@ class _Syncer:
         return result
 
 
-def _differs(current, wanted) -> bool:
-    if isinstance(current, models.Model):
-        return current.pk != wanted.pk
-    return current != wanted
+def _differs(obj, name: str, wanted) -> bool:
+    if isinstance(wanted, models.Model):  # compare the key column: no query for the related row
+        return getattr(obj, obj._meta.get_field(name).attname) != wanted.pk
+    return getattr(obj, name) != wanted
 
 
 def _parents_first(regions: list[dict]) -> list[dict]:
