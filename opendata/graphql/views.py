@@ -4,11 +4,13 @@ the limits of limits.py enforced before anything runs, and the query's cost in `
 from __future__ import annotations
 
 import json
+import math
 
-from django.http import HttpResponseBadRequest, HttpResponseNotAllowed
+from django.http import HttpResponseBadRequest, HttpResponseNotAllowed, JsonResponse
 from graphene_django.views import GraphQLView, HttpError
 from graphql import ExecutionResult, GraphQLError, OperationType, execute, get_operation_ast, parse, validate
 from graphql.validation import specified_rules
+from rest_framework.throttling import AnonRateThrottle
 
 from opendata.graphql.limits import MAX_DOCUMENT_BYTES, MAX_TOKENS, QueryCost, limits_rule
 
@@ -20,6 +22,15 @@ class PublicGraphQLView(GraphQLView):
         # GraphQLView.dispatch is wrapped in ensure_csrf_cookie; a public, read-only API sets no cookie
         # (a Set-Cookie would also keep shared caches from storing GET responses).
         self.cost: QueryCost | None = None
+        # One budget per client address for the whole API: the REST throttle's rate and counter.
+        throttle = AnonRateThrottle()
+        if not throttle.allow_request(request, self):
+            wait = max(1, math.ceil(throttle.wait() or 1))
+            response = JsonResponse({"errors": [{
+                "message": f"Too many requests from this address; retry in {wait} seconds.",
+                "extensions": {"code": "RATE_LIMITED", "retryAfter": wait}}]}, status=429)
+            response["Retry-After"] = str(wait)
+            return response
         return GraphQLView.dispatch.__wrapped__(self, request, *args, **kwargs)
 
     def execute_graphql_request(self, request, data, query, variables, operation_name, show_graphiql=False):
