@@ -259,9 +259,9 @@ OBS_KEYS = ["region", "period", "period_label", "kind", "value", "comparator", "
 CIT_KEYS = ["source", "quote", "offset", "garbled"]
 
 
-def merge(paths: list[Path]) -> int:
-    """Merge drafts into fixtures/: one indicator per code, one observation per fact, with the
-    union of citations; conflicting values are reported, never silently dropped."""
+def merge(paths: list[Path], out: Path = FIXTURES) -> int:
+    """Merge drafts into fixtures/ (or `out`): one indicator per code, one observation per fact, with
+    the union of citations; conflicting values are reported, never silently dropped."""
     problems: list[str] = []
     regions = {r["code"]: r for r in _load(FIXTURES / "regions.yaml")}
     units = {u["symbol"]: u for u in _load(FIXTURES / "units.yaml")}
@@ -333,8 +333,8 @@ def merge(paths: list[Path]) -> int:
     def cits(lst):
         return [_ordered(c, CIT_KEYS) for c in sorted(lst, key=lambda c: (c["source"], c["offset"]))]
 
-    _dump(list(regions.values()), FIXTURES / "regions.yaml")
-    _dump(list(units.values()), FIXTURES / "units.yaml")
+    _dump(list(regions.values()), out / "regions.yaml")
+    _dump(list(units.values()), out / "units.yaml")
     by_topic: dict[str, list] = {}
     for code, ind in sorted(indicators.items()):
         obs = [
@@ -343,8 +343,8 @@ def merge(paths: list[Path]) -> int:
             if key[0] == code
         ]
         by_topic.setdefault(ind["topic"], []).append({**ind, "observations": obs})
-    out_dir = FIXTURES / "indicators"
-    out_dir.mkdir(exist_ok=True)
+    out_dir = out / "indicators"
+    out_dir.mkdir(parents=True, exist_ok=True)
     for old in out_dir.glob("*.yaml"):
         old.unlink()
     for topic, inds in sorted(by_topic.items()):
@@ -357,14 +357,14 @@ def merge(paths: list[Path]) -> int:
             if key[0] == slug
         ]
         proj_out.append({**proj, "timeline": timeline})
-    _dump(proj_out, FIXTURES / "projects.yaml")
+    _dump(proj_out, out / "projects.yaml")
     ev_out = [
         _ordered({**ev, "citations": cits(ev["citations"])},
                  ["slug", "name_zh", "name_en", "description", "kind", "series", "start", "end", "status", "region",
                   "project", "citations"])
         for ev in sorted(events.values(), key=lambda e: (str(e["start"]), e["slug"]))
     ]
-    _dump({"series": sorted(series.values(), key=lambda s: s["slug"]), "events": ev_out}, FIXTURES / "events.yaml")
+    _dump({"series": sorted(series.values(), key=lambda s: s["slug"]), "events": ev_out}, out / "events.yaml")
     print(f"merged {len(paths)} draft(s): {len(indicators)} indicators, {len(observations)} observations, "
           f"{len(projects)} projects, {len(statuses)} status statements, {len(events)} events, {len(series)} series")
     return 0

@@ -179,3 +179,26 @@ def test_everything_loads_and_a_second_load_changes_nothing():
     out = StringIO()
     call_command("load_opendata", stdout=out)
     assert "Nothing changed" in out.getvalue()
+
+
+def test_fixtures_are_exactly_the_merge_of_the_drafts(tmp_path):
+    """fixtures/ is generated from fixtures/drafts/ (docs/fixtures.md): an edit made to one and not the
+    other would be undone by the next merge, so the two must agree."""
+    import importlib.util
+    import io
+    from contextlib import redirect_stdout
+
+    spec = importlib.util.spec_from_file_location("curator_fixtures", settings.BASE_DIR / "scripts" / "fixtures.py")
+    tool = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(tool)
+    drafts = sorted((FIX / "drafts").glob("*.yaml"))
+    with redirect_stdout(io.StringIO()) as out:
+        assert tool.merge(drafts, out=tmp_path) == 0, out.getvalue()
+    generated = sorted(p.relative_to(tmp_path) for p in tmp_path.rglob("*.yaml"))
+    assert [str(p) for p in generated] == sorted(
+        str(p.relative_to(FIX)) for p in [*FIX.glob("indicators/*.yaml"),
+                                          *(FIX / n for n in ("regions.yaml", "units.yaml", "projects.yaml",
+                                                              "events.yaml"))])
+    stale = [str(p) for p in generated if (tmp_path / p).read_text(encoding="utf-8") != (FIX / p).read_text(
+        encoding="utf-8")]
+    assert not stale, f"regenerate with `python scripts/fixtures.py merge fixtures/drafts/*.yaml`: {stale}"
