@@ -105,3 +105,21 @@ def test_rate_limit_is_429_with_retry_after_and_shares_the_rest_budget(client, t
     assert response.status_code == 429
     assert int(response["Retry-After"]) > 0
     assert response.json()["errors"][0]["extensions"]["code"] == "RATE_LIMITED"
+
+
+def test_graphiql_page_loads_only_files_of_this_api_whose_bytes_match_their_integrity_hashes(client, db):
+    """The GraphiQL scripts are vendored (opendata/static/graphiql/): the page names no other origin, and
+    each file is byte for byte the npm release graphene-django's integrity hash was computed from."""
+    import base64
+    import hashlib
+    import re
+
+    from django.contrib.staticfiles import finders
+
+    html = client.get(URL, headers={"Accept": "text/html"}).content.decode()
+    assert "https://" not in html and "http://" not in html.replace("http://www.w3.org", "")
+    assets = re.findall(r'(?:src|href)="/static/([^"]+)"\s+integrity="(sha256-[^"]+)"', html)
+    assert len(assets) == 8, assets
+    for path, integrity in assets:
+        digest = hashlib.sha256(open(finders.find(path), "rb").read()).digest()
+        assert integrity == "sha256-" + base64.b64encode(digest).decode(), path

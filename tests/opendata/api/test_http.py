@@ -1,4 +1,5 @@
-"""CORS for any origin and X-Request-ID on every response of the API, including errors and exports."""
+"""CORS for any origin and X-Request-ID on every response of the API, including errors and exports;
+the Content Security Policy of the HTML pages; the site root."""
 
 from __future__ import annotations
 
@@ -55,3 +56,24 @@ def test_deprecated_version_announces_deprecation_and_sunset(client, monkeypatch
 def test_head_has_the_headers_of_get(client):
     response = client.head("/api/v1/topics/")
     assert response.status_code == 200 and response["ETag"] and response.content == b""
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("url", ["/api/v1/docs/", "/api/v1/redoc/", "/graphql/", "/admin/login/"])
+def test_html_pages_allow_no_third_party_origin(client, url):
+    response = client.get(url, headers={"Accept": "text/html"})
+    assert response.status_code == 200 and response["Content-Type"].startswith("text/html")
+    policy = response["Content-Security-Policy"]
+    assert "default-src 'self'" in policy and "frame-ancestors 'none'" in policy
+    assert "fonts.googleapis.com" not in response.content.decode()
+
+
+@pytest.mark.django_db
+def test_json_responses_carry_no_page_policy(client):
+    assert "Content-Security-Policy" not in client.get("/api/v1/", headers={"Accept": "application/json"})
+
+
+def test_the_site_root_leads_to_the_api_root(client):
+    response = client.get("/")
+    assert response.status_code == 302 and response["Location"] == "/api/v1/"
+    assert client.get("/favicon.ico").status_code == 301
