@@ -79,7 +79,7 @@ class _Syncer:
                         field = model._meta.get_field(rel)
                         new_links[rel] += [field.remote_field.through(**{field.m2m_column_name(): obj.pk,
                                                                            field.m2m_reverse_name(): pk})
-                                           for pk in rec[rel]]
+                                           for pk in dict.fromkeys(rec[rel])]  # once each, like .set()
                     self.report.created[name] += 1
                 else:
                     dirty = [f for f, v in fields.items() if _differs(obj, f, v)]

@@ -117,3 +117,16 @@ def test_record_removed_from_fixtures_is_soft_deleted_and_restored(fixtures_copy
     load(fixtures_copy)
     gone.refresh_from_db()
     assert gone.deleted_at is None
+
+
+def test_a_citation_listed_twice_for_one_fact_is_linked_once(fixtures_copy):
+    path = sorted((fixtures_copy / "indicators").glob("*.yaml"))[0]
+    data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    first = data[0]["observations"][0]
+    first["citations"].append(dict(first["citations"][0]))
+    path.write_text(yaml.safe_dump(data, allow_unicode=True, sort_keys=False), encoding="utf-8")
+    load(fixtures_copy)
+    obs = Observation.objects.get(indicator__code=data[0]["code"], kind=first["kind"],
+                                  period_label=first.get("period_label", first["period"]),
+                                  comparator=first.get("comparator", "exact"))
+    assert obs.citations.count() == len(first["citations"]) - 1
