@@ -107,8 +107,9 @@ class _Syncer:
 
 
 def _differs(obj, name: str, wanted) -> bool:
-    if isinstance(wanted, models.Model):  # compare the key column: no query for the related row
-        return getattr(obj, obj._meta.get_field(name).attname) != wanted.pk
+    field = obj._meta.get_field(name)
+    if field.is_relation:  # compare the key column: no query for the related row
+        return getattr(obj, field.attname) != (wanted.pk if wanted is not None else None)
     return getattr(obj, name) != wanted
 
 

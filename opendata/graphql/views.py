@@ -25,7 +25,7 @@ class PublicGraphQLView(GraphQLView):
         # One budget per client address for the whole API: the REST throttle's rate and counter.
         throttle = AnonRateThrottle()
         if not throttle.allow_request(request, self):
-            wait = max(1, math.ceil(throttle.wait() or 1))
+            wait = max(1, math.ceil(throttle.wait() or 0))
             response = JsonResponse({"errors": [{
                 "message": f"Too many requests from this address; retry in {wait} seconds.",
                 "extensions": {"code": "RATE_LIMITED", "retryAfter": wait}}]}, status=429)
