@@ -5,7 +5,7 @@ PY     := $(VENV)/bin/python
 HOST   ?= 127.0.0.1
 PORT   ?= 8000
 
-export DJANGO_SETTINGS_MODULE := opendata.settings
+export DJANGO_SETTINGS_MODULE := opendata.config.settings
 
 .PHONY: run test install migrate load serve bench schema schema-rest schema-graphql check-schema clean
 
@@ -40,15 +40,15 @@ bench: install
 
 schema: schema-rest schema-graphql
 
-# The committed OpenAPI contract of each REST version (tests/opendata/api/test_schema.py fails on drift).
+# The committed OpenAPI contract of each REST version (tests/opendata/base/api/test_schema.py fails on drift).
 schema-rest: install
 	DEBUG=true $(PY) manage.py spectacular --api-version v1 --validate --fail-on-warn --file docs/openapi/v1.yaml
 
 schema-graphql: install
-	DEBUG=true $(PY) manage.py graphql_schema --schema opendata.graphql.schema.schema --out docs/graphql/schema.graphql
+	DEBUG=true $(PY) manage.py graphql_schema --schema opendata.config.schema.schema --out docs/graphql/schema.graphql
 
 check-schema: install
-	$(PY) -m pytest -q tests/opendata/api/test_schema.py tests/graphql/test_schema.py
+	$(PY) -m pytest -q tests/opendata/base/api/test_schema.py tests/opendata/base/graphql/test_schema.py
 
 clean:
 	rm -rf $(VENV) var

@@ -79,7 +79,7 @@ def configure_database(rebuild: bool) -> str:
     os.environ["ALLOWED_HOSTS"] = "127.0.0.1"
     os.environ["API_RATE_LIMIT"] = "1000000/hour"
     os.environ["LOG_LEVEL"] = "WARNING"
-    os.environ["DJANGO_SETTINGS_MODULE"] = "opendata.settings"
+    os.environ["DJANGO_SETTINGS_MODULE"] = "opendata.config.settings"
     return url
 
 
@@ -88,7 +88,7 @@ def build(rows: int):
     from django.db import connection, transaction
 
     from indicators.models import Indicator, Observation
-    from opendata.models import Citation, Region, Source, Topic, Unit
+    from opendata.catalogue.models import Citation, Region, Source, Topic, Unit
 
     call_command("migrate", verbosity=0)
     have = Observation.objects.filter(indicator__code__startswith="synthetic-").count()
@@ -162,7 +162,7 @@ def free_port() -> int:
 
 def start_server(port: int, lifetime: float) -> subprocess.Popen:
     gunicorn = ROOT / ".venv" / "bin" / "gunicorn"
-    cmd = [str(gunicorn), "opendata.wsgi", "-b", f"127.0.0.1:{port}", "-w", "2", "--timeout", "120",
+    cmd = [str(gunicorn), "opendata.config.wsgi", "-b", f"127.0.0.1:{port}", "-w", "2", "--timeout", "120",
            "--log-level", "warning"]
     if not gunicorn.exists():
         cmd = [sys.executable, "manage.py", "runserver", f"127.0.0.1:{port}", "--noreload"]
@@ -210,7 +210,7 @@ def deep_cursor(fraction: float) -> str:
     times would reach), computed directly so the benchmark stays short."""
     from indicators.api.v1.views import ObservationViewSet
     from indicators.models import Observation
-    from opendata.api.pagination import encode_cursor, key_values, parse_ordering
+    from opendata.base.api.pagination import encode_cursor, key_values, parse_ordering
 
     ordering, keys = parse_ordering(None, ObservationViewSet)
     qs = Observation.objects.alive().order_by(*[k.order_expr() for k in keys])

@@ -3,7 +3,7 @@
 from django.contrib import admin
 
 from indicators.models import Indicator, Observation
-from opendata.admin import PublicAdmin
+from opendata.catalogue.admin import PublicAdmin
 
 
 class ObservationCitationInline(admin.TabularInline):

@@ -7,7 +7,7 @@ from django.db.models import Exists, OuterRef, Q
 
 from indicators.models import Indicator, Observation
 from indicators.selectors import observation_most_recent
-from opendata.filters import (
+from opendata.base.filters import (
     CodeListFilter,
     PeriodBoundFilter,
     PublicFilterSet,

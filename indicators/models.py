@@ -5,7 +5,8 @@ from __future__ import annotations
 from django.db import models
 from django.db.models import F, Q
 
-from opendata.models import Citation, PublicModel, Region, Topic, Unit
+from opendata.base.models import PublicModel
+from opendata.catalogue.models import Citation, Region, Topic, Unit
 
 
 class Indicator(PublicModel):

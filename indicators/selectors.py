@@ -10,7 +10,7 @@ from django.db.models import F, Prefetch, QuerySet, Window
 from django.db.models.functions import RowNumber
 
 from indicators.models import Indicator, Observation
-from opendata.selectors import citations_prefetch
+from opendata.catalogue.selectors import citations_prefetch
 
 
 def indicator_list() -> QuerySet[Indicator]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import django_filters
 from django.db.models import Exists, OuterRef, Q
 
-from opendata.filters import (
+from opendata.base.filters import (
     CodeListFilter,
     PeriodBoundFilter,
     PublicFilterSet,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.db.models import Prefetch, QuerySet
 
-from opendata.selectors import citations_prefetch
+from opendata.catalogue.selectors import citations_prefetch
 from projects.models import Event, EventSeries, Project, ProjectStatus
 
 

@@ -7,7 +7,8 @@ import json
 
 from django.core.cache import cache
 
-from opendata.models import Citation, natural_uid
+from opendata.base.models import natural_uid
+from opendata.catalogue.models import Citation
 from tests.factories import (
     EventFactory,
     EventSeriesFactory,

@@ -6,7 +6,8 @@ from decimal import Decimal
 import factory
 
 from indicators.models import Indicator, Observation
-from opendata.models import Citation, Region, Source, SourcePeriod, Topic, Unit, natural_uid
+from opendata.base.models import natural_uid
+from opendata.catalogue.models import Citation, Region, Source, SourcePeriod, Topic, Unit
 from projects.models import Event, EventSeries, Project, ProjectStatus
 
 TEXT = "全市粮食产量达到259.9亿斤，地区生产总值增长5.5%以上，新建口袋公园40处。光博会成功举办。地铁6号线开工建设。"

@@ -7,7 +7,7 @@ import graphene
 from indicators import selectors
 from indicators.filters import IndicatorFilterSet, ObservationFilterSet
 from indicators.graphql.types import IndicatorType, ObservationType
-from opendata.graphql.fields import PublicConnectionField, lookup_field
+from opendata.base.graphql.fields import PublicConnectionField, lookup_field
 
 
 class Query(graphene.ObjectType):

@@ -7,9 +7,9 @@ import graphene
 from indicators import selectors
 from indicators.filters import ObservationFilterSet
 from indicators.models import Indicator, Observation
-from opendata.graphql.fields import Join, PublicConnectionField, PublicObjectType, RelatedList
-from opendata.graphql.types import TIMESTAMPS, CitationType, RegionType, TopicType, UnitType
-from opendata.selectors import citation_queryset
+from opendata.base.graphql.fields import Join, PublicConnectionField, PublicObjectType, RelatedList
+from opendata.catalogue.graphql.types import TIMESTAMPS, CitationType, RegionType, TopicType, UnitType
+from opendata.catalogue.selectors import citation_queryset
 
 
 class ObservationType(PublicObjectType):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import graphene
 
-from opendata.graphql.fields import PublicConnectionField, lookup_field
+from opendata.base.graphql.fields import PublicConnectionField, lookup_field
 from projects import selectors
 from projects.filters import EventFilterSet, EventSeriesFilterSet, ProjectFilterSet, ProjectStatusFilterSet
 from projects.graphql.types import EventSeriesType, EventType, ProjectStatusType, ProjectType

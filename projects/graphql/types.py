@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from opendata.graphql.fields import Join, PublicConnectionField, PublicObjectType, RelatedList
-from opendata.graphql.types import TIMESTAMPS, CitationType, RegionType, TopicType
-from opendata.selectors import citation_queryset, region_list
+from opendata.base.graphql.fields import Join, PublicConnectionField, PublicObjectType, RelatedList
+from opendata.catalogue.graphql.types import TIMESTAMPS, CitationType, RegionType, TopicType
+from opendata.catalogue.selectors import citation_queryset, region_list
 from projects import selectors
 from projects.filters import EventFilterSet, ProjectStatusFilterSet
 from projects.models import Event, EventSeries, Project, ProjectStatus

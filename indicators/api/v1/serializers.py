@@ -6,8 +6,8 @@ from drf_spectacular.utils import OpenApiExample, extend_schema_field, extend_sc
 from rest_framework import serializers
 
 from indicators.selectors import indicator_targets_with_results
-from opendata.api.serializers import DecimalStringField, DynamicSerializer, LinkField
-from opendata.api.v1.serializers import (
+from opendata.base.api.serializers import DecimalStringField, DynamicSerializer, LinkField
+from opendata.catalogue.api.v1.serializers import (
     RegionSummarySerializer,
     TimestampsMixin,
     TopicSummarySerializer,

@@ -8,8 +8,8 @@ from indicators import selectors
 from indicators.api.v1.serializers import IndicatorDetailSerializer, IndicatorSerializer, ObservationSerializer
 from indicators.filters import IndicatorFilterSet, ObservationFilterSet
 from indicators.models import Indicator, Observation
-from opendata.api.views import Parent, PublicViewSet
-from opendata.models import Citation, Region, Source, Topic, Unit
+from opendata.base.api.views import Parent, PublicViewSet
+from opendata.catalogue.models import Citation, Region, Source, Topic, Unit
 
 OBSERVATION_TABLES = (Observation, Indicator, Region, Unit, Topic, Citation, Source)
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 from drf_spectacular.utils import OpenApiExample, extend_schema_field, extend_schema_serializer
 from rest_framework import serializers
 
-from opendata.api.serializers import DynamicSerializer, LinkField
-from opendata.api.v1.serializers import (
+from opendata.base.api.serializers import DynamicSerializer, LinkField
+from opendata.catalogue.api.v1.serializers import (
     RegionSummarySerializer,
     TimestampsMixin,
     TopicSummarySerializer,

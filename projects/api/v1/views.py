@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from drf_spectacular.utils import extend_schema, extend_schema_view
 
-from opendata.api.views import Parent, PublicViewSet
-from opendata.models import Citation, Region, Source, Topic
+from opendata.base.api.views import Parent, PublicViewSet
+from opendata.catalogue.models import Citation, Region, Source, Topic
 from projects import selectors
 from projects.api.v1.serializers import (
     EventSerializer,

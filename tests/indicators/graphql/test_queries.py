@@ -8,9 +8,9 @@ from django.utils import timezone
 from graphql_relay import to_global_id
 
 from indicators.models import Observation
-from opendata.models import Region
+from opendata.catalogue.models import Region
 from tests.factories import CitationFactory, IndicatorFactory, ObservationFactory, RegionFactory, SourceFactory
-from tests.graphql.helpers import gql, gql_errors, keys, nodes
+from tests.opendata.base.graphql.helpers import gql, gql_errors, keys, nodes
 
 pytestmark = pytest.mark.django_db
 

@@ -5,7 +5,7 @@ import datetime as dt
 import pytest
 from graphql_relay import to_global_id
 
-from opendata.models import Region
+from opendata.catalogue.models import Region
 from projects.models import Event, ProjectStatus
 from tests.factories import (
     CitationFactory,
@@ -16,7 +16,7 @@ from tests.factories import (
     RegionFactory,
     SourceFactory,
 )
-from tests.graphql.helpers import gql, gql_errors, keys, nodes
+from tests.opendata.base.graphql.helpers import gql, gql_errors, keys, nodes
 
 pytestmark = pytest.mark.django_db
 

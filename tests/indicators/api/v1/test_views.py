@@ -12,7 +12,7 @@ from decimal import Decimal
 import pytest
 from django.utils import timezone
 
-from opendata.services import record_soft_delete
+from opendata.loader.services import record_soft_delete
 from tests import api_helpers as h
 from tests.factories import IndicatorFactory, ObservationFactory, RegionFactory, SourceFactory, TopicFactory, UnitFactory
 
@@ -292,7 +292,7 @@ def test_csv_export_of_nothing_still_has_a_header(client, world):
 
 
 def test_ndjson_export(client, world, monkeypatch):
-    from opendata.api import renderers
+    from opendata.base.api import renderers
 
     monkeypatch.setattr(renderers.iterate_in_chunks, "__kwdefaults__", {"chunk": 2})  # several keyset chunks
     response = h.get(client, "/api/v1/observations/", Accept="application/x-ndjson")

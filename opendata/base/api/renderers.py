@@ -1,0 +1,158 @@
+"""Output formats: JSON (default), CSV and newline-delimited JSON, chosen by `Accept` or `?format=`.
+
+A CSV or NDJSON request of a collection is a full export: it is streamed, reading the filtered
+queryset in keyset-ordered chunks (constant memory, constant queries per chunk), never capped by
+the page size.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+from collections.abc import Iterable, Iterator
+
+from django.http import Http404, StreamingHttpResponse
+from rest_framework import serializers
+from rest_framework.negotiation import DefaultContentNegotiation
+from rest_framework.renderers import BaseRenderer, JSONRenderer
+from rest_framework.utils.encoders import JSONEncoder
+
+from opendata.base.api.errors import InvalidParameters
+from opendata.base.api.pagination import SortKey, after_q, key_values
+
+EXPORT_CHUNK = 1000
+CSV_MEDIA_TYPE = "text/csv"
+NDJSON_MEDIA_TYPE = "application/x-ndjson"
+EXPORT_FORMATS = {"csv", "ndjson"}
+
+
+class UTF8JSONRenderer(JSONRenderer):
+    """JSON with Chinese text as is (not \\u-escaped)."""
+
+    ensure_ascii = False
+    charset = "utf-8"
+
+
+class CSVRenderer(BaseRenderer):
+    media_type = CSV_MEDIA_TYPE
+    format = "csv"
+    charset = "utf-8"
+
+    def render(self, data, accepted_media_type=None, renderer_context=None):
+        rows = data if isinstance(data, list) else [data]
+        flat = [flatten(r) for r in rows]
+        header = list(dict.fromkeys(k for r in flat for k in r))
+        return "".join(csv_lines(header, flat)).encode()
+
+
+class NDJSONRenderer(BaseRenderer):
+    media_type = NDJSON_MEDIA_TYPE
+    format = "ndjson"
+    charset = "utf-8"
+
+    def render(self, data, accepted_media_type=None, renderer_context=None):
+        rows = data if isinstance(data, list) else [data]
+        return "".join(ndjson_line(r) for r in rows).encode()
+
+
+class StrictContentNegotiation(DefaultContentNegotiation):
+    """An unknown `?format=` is a 400 naming the formats, not DRF's bare 404."""
+
+    def select_renderer(self, request, renderers, format_suffix=None):
+        try:
+            return super().select_renderer(request, renderers, format_suffix)
+        except Http404:
+            formats = ", ".join(r.format for r in renderers)
+            fmt = request.query_params.get(self.settings.URL_FORMAT_OVERRIDE)
+            raise InvalidParameters({"format": f"{fmt!r} is not a format of this endpoint; use one of: {formats}."}) \
+                from None
+
+
+# -- flattening for CSV -----------------------------------------------------------------------------
+
+def flatten(row: dict, prefix: str = "") -> dict:
+    """Nested objects become dotted columns (`indicator.code`); lists (citations) one JSON cell."""
+    out = {}
+    for key, value in row.items():
+        name = f"{prefix}{key}"
+        if isinstance(value, dict):
+            out.update(flatten(value, name + "."))
+        else:
+            out[name] = value
+    return out
+
+
+def columns(serializer, prefix: str = "") -> list[str]:
+    """CSV header from the serializer's fields (known before the first row, right for empty exports)."""
+    if isinstance(serializer, serializers.ListSerializer):
+        serializer = serializer.child
+    cols = []
+    for name, field in serializer.fields.items():
+        if isinstance(field, serializers.Serializer):
+            cols.extend(columns(field, f"{prefix}{name}."))
+        else:
+            cols.append(prefix + name)
+    return cols
+
+
+def _cell(value) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (list, dict)):
+        return json.dumps(value, ensure_ascii=False, cls=JSONEncoder)
+    return str(value)
+
+
+class _Echo:
+    def write(self, value):
+        return value
+
+
+def csv_lines(header: list[str], rows: Iterable[dict]) -> Iterator[str]:
+    writer = csv.writer(_Echo(), lineterminator="\r\n")
+    yield writer.writerow(header)
+    for row in rows:
+        yield writer.writerow([_cell(row.get(col)) for col in header])
+
+
+def ndjson_line(row) -> str:
+    return json.dumps(row, ensure_ascii=False, cls=JSONEncoder, separators=(",", ":")) + "\n"
+
+
+# -- streamed export -------------------------------------------------------------------------------
+
+def iterate_in_chunks(queryset, keys: list[SortKey], *, chunk: int = EXPORT_CHUNK) -> Iterator[list]:
+    """The queryset in order, `chunk` rows per query, each chunk found by keyset from the last."""
+    ordered = queryset.order_by(*[k.order_expr() for k in keys])
+    last = None
+    while True:
+        qs = ordered if last is None else ordered.filter(after_q(keys, last))
+        rows = list(qs[:chunk])
+        if rows:
+            yield rows
+        if len(rows) < chunk:
+            return
+        last = key_values(rows[-1], keys)
+
+
+def export_response(*, fmt: str, serialize, chunks: Iterable[list], header: list[str], filename: str,
+                    bom: bool = False) -> StreamingHttpResponse:
+    """Stream `chunks` of model rows, serialized chunk by chunk with `serialize(rows) -> list[dict]`."""
+    def records():
+        for rows in chunks:
+            yield from serialize(rows)
+
+    if fmt == "csv":
+        def body():
+            if bom:
+                yield "\ufeff"
+            yield from csv_lines(header, (flatten(r) for r in records()))
+        response = StreamingHttpResponse((s.encode() for s in body()), content_type=f"{CSV_MEDIA_TYPE}; charset=utf-8")
+        response["Content-Disposition"] = f'attachment; filename="{filename}.csv"'
+    else:
+        response = StreamingHttpResponse((ndjson_line(r).encode() for r in records()),
+                                         content_type=NDJSON_MEDIA_TYPE)
+        response["Content-Disposition"] = f'inline; filename="{filename}.ndjson"'
+    return response

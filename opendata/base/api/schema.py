@@ -1,0 +1,246 @@
+"""OpenAPI generation: operation ids `<entity>_<action>`, the shared query parameters, response
+headers, and the problem+json error responses of every operation."""
+
+from __future__ import annotations
+
+import inspect
+
+from drf_spectacular import openapi
+from drf_spectacular.contrib.django_filters import DjangoFilterExtension
+from drf_spectacular.plumbing import build_parameter_type
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiExample, OpenApiParameter
+from rest_framework import serializers
+
+from opendata.base.api.errors import PROBLEM_MEDIA_TYPE, problem_type
+
+
+class InvalidParamSerializer(serializers.Serializer):
+    name = serializers.CharField(help_text="The query parameter.")
+    reason = serializers.CharField(help_text="What is wrong with it and what it accepts.")
+
+
+class ProblemSerializer(serializers.Serializer):
+    """RFC 9457 problem details."""
+
+    type = serializers.CharField(help_text="URI identifying the kind of problem (`about:blank` for plain HTTP errors).")
+    title = serializers.CharField(help_text="Short summary of the kind of problem.")
+    status = serializers.IntegerField(help_text="HTTP status code.")
+    detail = serializers.CharField(help_text="What went wrong in this request.")
+    instance = serializers.CharField(help_text="The request path and query that failed.")
+    how_to_fix = serializers.CharField(required=False, help_text="What to do about it.")
+    request_id = serializers.CharField(required=False, help_text="Also in the X-Request-ID header; quote it in reports.")
+    invalid_params = InvalidParamSerializer(many=True, required=False,
+                                            help_text="400 only: each invalid or unknown parameter and why.")
+    versions = serializers.ListField(child=serializers.CharField(), required=False,
+                                     help_text="Unknown API version only: the versions that exist.")
+    deleted_at = serializers.DateTimeField(required=False, help_text="410 only: when the record was withdrawn.")
+
+
+def _problem_example(status: int, type_name: str | None, title: str, detail: str, instance: str, **extra) -> dict:
+    return {"type": problem_type(type_name) if type_name else "about:blank", "title": title, "status": status,
+            "detail": detail, "instance": instance, **extra}
+
+
+ERRORS = {
+    "400": ("Invalid or unknown query parameters (never an unfiltered list).", _problem_example(
+        400, "invalid-parameters", "Invalid query parameters", "Invalid query parameters: kind. kind: maybe is not "
+        "one of: actual, target.", "/api/v1/observations/?kind=maybe",
+        invalid_params=[{"name": "kind", "reason": "maybe is not one of: actual, target."}])),
+    "404": ("No record with this identifier (or no such route).", _problem_example(
+        404, "not-found", "Not Found", "No indicator with code 'gpd'.", "/api/v1/indicators/gpd/")),
+    "406": ("The Accept header asks for a format this endpoint cannot produce.", _problem_example(
+        406, "not-acceptable", "Not Acceptable", 'Could not satisfy the request Accept header.', "/api/v1/topics/",
+        available_formats=["application/json", "text/csv", "application/x-ndjson"])),
+    "410": ("The record was withdrawn (soft-deleted).", _problem_example(
+        410, "gone", "Gone", "The indicator 'old-code' was deleted on 2025-03-01T10:00:00+08:00.",
+        "/api/v1/indicators/old-code/", deleted_at="2025-03-01T10:00:00+08:00")),
+    "429": ("Too many requests from this address; see Retry-After.", _problem_example(
+        429, "rate-limited", "Too Many Requests", "Request was throttled. Expected available in 42 seconds.",
+        "/api/v1/observations/")),
+    "500": ("A fault of the server.", _problem_example(
+        500, "server-error", "Internal Server Error", "The server failed to answer this request.",
+        "/api/v1/observations/")),
+}
+
+HEADERS = {
+    "ETag": "Validator of this response; send it back in If-None-Match to get 304 when nothing changed.",
+    "Last-Modified": "Latest change of the data behind this response; usable with If-Modified-Since.",
+    "X-Request-ID": "Identifier of this request (yours, if you sent a valid one).",
+}
+
+
+class AutoSchema(openapi.AutoSchema):
+    def get_operation_id(self):
+        entity, action = getattr(self.view, "entity", None), getattr(self.view, "action", None)
+        if entity and action:
+            return f"{entity}_{action}"
+        if entity and self.method == "GET":  # a plain APIView (the API root)
+            return f"{entity}_retrieve"
+        return super().get_operation_id()
+
+    def get_description(self):
+        """The operation's own description: never a docstring a view inherits from the machinery."""
+        if vars(type(self.view)).get("__doc__") is None and not getattr(self.view, "action", None):
+            return ""
+        description = super().get_description()
+        if vars(type(self.view)).get("__doc__") is None and description == inspect.getdoc(type(self.view)):
+            return ""
+        return description
+
+    def get_tags(self):
+        if getattr(self.view, "schema_tag", None):
+            return [self.view.schema_tag]
+        entity = getattr(self.view, "entity", None)
+        if entity:
+            return [entity.split("_")[0] if entity.startswith(("source_", "region_", "project_", "indicator_",
+                                                                "event_series_")) and entity != "project_status"
+                    else entity]
+        return super().get_tags()
+
+    def _is_resource(self) -> bool:
+        from opendata.base.api.views import PublicViewSet
+
+        return isinstance(self.view, PublicViewSet)
+
+    def get_override_parameters(self):
+        params = list(super().get_override_parameters())
+        if self.method != "GET":
+            return params
+        for name, description in HEADERS.items():
+            params.append(OpenApiParameter(name, OpenApiTypes.STR, OpenApiParameter.HEADER, response=[200, 304],
+                                           description=description))
+        if not self._is_resource() or self.view.action not in ("list", "retrieve"):
+            return params
+        serializer_class = self.view.get_serializer_class()
+        field_names = ", ".join(f"`{f}`" for f in serializer_class.field_names())
+        expandable = sorted(serializer_class.expandable)
+        params += [
+            OpenApiParameter("fields", OpenApiTypes.STR, description=(
+                f"Comma-separated top-level fields to return (sparse fieldset). Fields: {field_names}."),
+                examples=[OpenApiExample("two fields", value=",".join(serializer_class.field_names()[:2]))]),
+            OpenApiParameter("bom", OpenApiTypes.BOOL, default=False, description=(
+                "CSV only: `true` starts the file with a UTF-8 byte order mark, so that spreadsheet programs "
+                "read the Chinese text correctly.")),
+            OpenApiParameter("If-None-Match", OpenApiTypes.STR, OpenApiParameter.HEADER, description=(
+                "An ETag from an earlier response: 304 Not Modified (no body) when it still matches.")),
+            OpenApiParameter("If-Modified-Since", OpenApiTypes.STR, OpenApiParameter.HEADER, description=(
+                "An HTTP date: 304 Not Modified when the data has not changed since.")),
+        ]
+        if expandable:
+            params.append(OpenApiParameter("expand", OpenApiTypes.STR, description=(
+                "Comma-separated related records to embed in place of their identifier, fetched in bulk (no "
+                f"query per row). Values: {', '.join(f'`{e}`' for e in expandable)}."),
+                examples=[OpenApiExample(e, value=e) for e in expandable]))
+        if self.view.action == "list":
+            params.append(OpenApiParameter("Link", OpenApiTypes.STR, OpenApiParameter.HEADER, response=[200],
+                                           description='RFC 8288 links: rel="first", rel="next", rel="prev".'))
+            params.append(OpenApiParameter("X-Total-Count", OpenApiTypes.INT, OpenApiParameter.HEADER,
+                                           response=[200], description="With `count=true`: the number of matches."))
+        return params
+
+    def _get_format_parameters(self):
+        params = super()._get_format_parameters()
+        for p in params:
+            p["description"] = ("Response format, instead of an Accept header: `json` (default), `csv` "
+                                "(text/csv, header row) or `ndjson` (application/x-ndjson, one record a line). "
+                                "On a collection, csv and ndjson stream every matching record, not one page.")
+        return params
+
+    def _get_filter_parameters(self):
+        params = super()._get_filter_parameters()
+        parent = getattr(self.view, "parent", None)
+        if parent is not None:
+            params = [p for p in params if p["name"] != parent.filter_param]
+        return params
+
+    def _map_serializer(self, serializer, direction, bypass_extensions=False):
+        """Describe what `fields=` and `expand=` really return: any field may be left out by `fields=`
+        (so none is `required`), and an expandable field is either its identifier or the embedded record."""
+        from opendata.base.api.serializers import DynamicSerializer
+
+        schema = super()._map_serializer(serializer, direction, bypass_extensions)
+        serializer = serializer if not isinstance(serializer, type) else serializer()
+        if not isinstance(serializer, DynamicSerializer) or "properties" not in schema:
+            return schema
+        schema.pop("required", None)
+        props = schema["properties"]
+        for name, (field_name, factory) in serializer.expandable.items():
+            embedded_field = factory()
+            plain = props.get(field_name)
+            if plain is not None and isinstance(embedded_field, type(serializer.fields.get(field_name))):
+                continue  # the same serializer (citations with their source): its own schema says it
+            embedded_field.bind(field_name, serializer)
+            embedded = self._map_serializer_field(embedded_field, direction)
+            help_text = f"With `expand={name}`." if plain is None else plain.get("description", "")
+            plain = None if plain is None else {k: v for k, v in plain.items() if k != "description"}
+            props[field_name] = ({**embedded, "description": help_text} if plain is None
+                                 else {"anyOf": [plain, embedded], "description": help_text})
+        if type(serializer).__doc__ is None:  # not the machinery's docstring, inherited
+            schema.pop("description", None)
+        return schema
+
+    def _get_response_bodies(self, direction="response"):
+        responses = super()._get_response_bodies(direction)
+        if self.method != "GET":
+            return responses
+        problem_ref = self.resolve_serializer(ProblemSerializer, direction).ref
+        ok = responses.get("200", {})
+        content = ok.get("content", {})
+        listing = self._is_resource() and self.view.action == "list"
+        if "text/csv" in content:
+            content["text/csv"] = {"schema": {"type": "string"}, "example": "code,name_zh\r\nagriculture,农业\r\n"}
+        if "application/x-ndjson" in content:
+            content["application/x-ndjson"] = {"schema": {"type": "string"},
+                                               "example": '{"code":"agriculture","name_zh":"农业"}\n'}
+        if ok and not ok.get("description"):
+            ok["description"] = (
+                "JSON: one page of records (follow `next`). CSV / NDJSON: every record matching the filters, "
+                "streamed (header row; nested objects as dotted columns, lists as JSON cells)."
+                if listing else "The record (CSV / NDJSON: the same fields, as one row or line).")
+        responses["304"] = {"description": "Not Modified: the ETag (If-None-Match) or date (If-Modified-Since) "
+                                           "still matches; no body.",
+                            "headers": {k: {"schema": {"type": "string"}, "description": v} for k, v in HEADERS.items()}}
+        codes = ["400", "404", "406", "429", "500"]
+        if "{key}" in self.path:
+            codes.insert(2, "410")
+        for code in codes:
+            description, example = ERRORS[code]
+            responses[code] = {"description": description,
+                               "content": {PROBLEM_MEDIA_TYPE: {"schema": problem_ref, "example": example}}}
+        return responses
+
+
+class FilterSetExtension(DjangoFilterExtension):
+    """Documents the shared filter types (code lists, period bounds, strict booleans) and their
+    example values, which drf-spectacular cannot guess from the model."""
+
+    target_class = "opendata.base.api.views.PinnedFilterBackend"
+    priority = 1
+
+    EXAMPLES = {
+        "indicator": "grain-output,gdp", "topic": "agriculture", "region": "changchun", "region_exact": "changchun",
+        "source": "2025-work-report-plan", "code": "changchun", "slug": "changchun-metro-line-6",
+        "parent": "changchun", "project": "changchun-metro-line-6", "series": "optoelectronics-expo",
+    }
+
+    def resolve_filter_field(self, auto_schema, model, filterset_class, field_name, filter_field):
+        from opendata.base.filters import CodeListFilter, PeriodBoundFilter, StrictBooleanFilter
+
+        if isinstance(filter_field, CodeListFilter):
+            schema = {"type": "string", "pattern": r"^[A-Za-z0-9_,-]+$"}
+            example = self.EXAMPLES.get(field_name, "code-a,code-b")
+        elif isinstance(filter_field, PeriodBoundFilter):
+            schema = {"type": "string", "pattern": r"^\d{4}(-\d{2}-\d{2})?$"}
+            example = "2021" if not filter_field.extra.get("upper") else "2025-06-30"
+        elif isinstance(filter_field, StrictBooleanFilter):
+            schema, example = {"type": "boolean"}, "true"
+        else:
+            params = super().resolve_filter_field(auto_schema, model, filterset_class, field_name, filter_field)
+            if field_name == "q":
+                for p in params:
+                    p["example"] = "粮食"
+            return params
+        return [build_parameter_type(name=field_name, required=False, location=OpenApiParameter.QUERY,
+                                     description=str(filter_field.extra.get("help_text") or ""), schema=schema,
+                                     examples=None) | {"example": example}]

@@ -1,0 +1,104 @@
+"""Serializer machinery shared by every resource: `fields=`/`expand=`, links, decimals as text."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from decimal import Decimal
+from urllib.parse import quote
+
+from django.urls import NoReverseMatch, reverse
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+
+from opendata.base.api.versioning import CURRENT_VERSION
+
+KEY_PLACEHOLDER = "__key__"
+
+
+def link(request, name: str, key: str | None = None, *, fragment: str = "") -> str:
+    """Absolute URL of the route `name` of the request's API version, for the record `key`.
+
+    The route is reversed once per request and name; each row then only substitutes its key, so a
+    page of a thousand rows does not reverse a thousand times."""
+    version = getattr(request, "version", None) or CURRENT_VERSION
+    django_request = getattr(request, "_request", request)
+    cache = getattr(django_request, "_api_links", None)
+    if cache is None:
+        cache = {}
+        if django_request is not None:
+            django_request._api_links = cache
+    template = cache.get((version, name, key is None))
+    if template is None:
+        kwargs = {"version": version} if key is None else {"version": version, "key": KEY_PLACEHOLDER}
+        try:
+            path = reverse(f"{version}:{name}", kwargs=kwargs)
+        except NoReverseMatch:
+            path = reverse(f"{CURRENT_VERSION}:{name}", kwargs={**kwargs, "version": CURRENT_VERSION})
+        template = django_request.build_absolute_uri(path) if django_request is not None else path
+        cache[(version, name, key is None)] = template
+    url = template if key is None else template.replace(KEY_PLACEHOLDER, quote(str(key), safe=""))
+    return url + (f"#{fragment}" if fragment else "")
+
+
+@extend_schema_field(OpenApiTypes.URI)
+class LinkField(serializers.Field):
+    """A link to a route of this API, keyed by one attribute of the record (`source="*"`)."""
+
+    def __init__(self, route: str, key_attr: str, **kwargs):
+        self.route, self.key_attr = route, key_attr
+        kwargs.setdefault("read_only", True)
+        kwargs["source"] = "*"
+        super().__init__(**kwargs)
+
+    def to_representation(self, obj):
+        return link(self.context.get("request"), self.route, getattr(obj, self.key_attr))
+
+
+@extend_schema_field({"type": "string", "format": "decimal", "example": "259.9",
+                      "description": "The number exactly as stated (a string, so no precision is lost)."})
+class DecimalStringField(serializers.Field):
+    def __init__(self, **kwargs):
+        kwargs.setdefault("read_only", True)
+        super().__init__(**kwargs)
+
+    def to_representation(self, value: Decimal) -> str:
+        text = format(value.normalize(), "f")
+        return text
+
+
+class DynamicSerializer(serializers.Serializer):
+    """A read-only serializer honouring `fields=` (top-level fields to keep) and `expand=` (related
+    records to embed in place of their identifier).
+
+    `expandable` maps an `expand` name to (the field it replaces, a factory of the embedded field).
+    Embedding never costs a query per row: the selectors already fetch what can be embedded.
+    `optional_fields` are left out unless `fields=` or `expand=` names them.
+    """
+
+    expandable: dict[str, tuple[str, Callable[[], serializers.Field]]] = {}
+    optional_fields: tuple[str, ...] = ()
+
+    def __init__(self, *args, expand: set[str] | None = None, **kwargs):
+        super().__init__(*args, **kwargs)
+        ctx = self._context
+        expand = set(ctx.get("expand") or ()) if expand is None else expand
+        for name, (field_name, factory) in self.expandable.items():
+            if name in expand:
+                self.fields[field_name] = factory()
+        for name in ("created_at", "updated_at", "deleted_at"):  # bookkeeping last, after the record's own fields
+            if name in self.fields:
+                raw = self.fields.fields  # the BindingDict's dict: re-inserting moves it last, already bound
+                raw[name] = raw.pop(name)
+        only = ctx.get("fields")
+        for name in self.optional_fields:
+            if name not in expand and not (only and name in only):
+                self.fields.pop(name, None)
+        if only:
+            for name in list(self.fields):
+                if name not in only:
+                    self.fields.pop(name)
+
+    @classmethod
+    def field_names(cls) -> list[str]:
+        return list(cls._declared_fields)

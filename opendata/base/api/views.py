@@ -1,0 +1,267 @@
+"""The base of every REST resource: strict query parameters, FilterSet filtering, keyset pages,
+`fields`/`expand`, full exports, 404/410 by public identifier and HTTP validators.
+
+A resource's viewset only names its selector, serializer, FilterSet, sort fields and the tables its
+responses are built from; nested collections (an indicator's observations...) are the same viewset
+with one filter pinned by the URL.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+from dataclasses import dataclass
+
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.utils.cache import patch_vary_headers
+from django_filters.rest_framework import DjangoFilterBackend
+from drf_spectacular.utils import extend_schema, inline_serializer
+from rest_framework import exceptions, viewsets
+from rest_framework import serializers as drf_serializers
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from opendata.base.api.caching import conditional_response, contract_salt, set_validators, validators_for
+from opendata.base.api.errors import Gone, InvalidParameters, NotModified
+from opendata.base.api.pagination import KeysetPagination, parse_bool, parse_ordering
+from opendata.base.api.renderers import (
+    EXPORT_FORMATS,
+    CSVRenderer,
+    NDJSONRenderer,
+    StrictContentNegotiation,
+    UTF8JSONRenderer,
+    columns,
+    export_response,
+    iterate_in_chunks,
+)
+from opendata.base.api.versioning import add_deprecation_headers
+
+#: Parameters every GET accepts; `bom` only matters for CSV.
+COMMON_PARAMS = {"format", "fields", "expand", "bom"}
+LIST_PARAMS = {"cursor", "page_size", "count", "ordering"}
+BOOT_TIME = dt.datetime.now(dt.UTC).replace(microsecond=0)
+
+
+def split_list(raw: str | None) -> list[str]:
+    return [p.strip() for p in (raw or "").split(",") if p.strip()]
+
+
+class ConditionalGetMixin:
+    """ETag/Last-Modified on every successful GET, and 304 before any data query when they match.
+
+    `cache_models` are the tables the responses are built from (see opendata.base.api.caching)."""
+
+    cache_models: tuple = ()
+
+    def check_preconditions(self, request):
+        if request.method not in ("GET", "HEAD"):
+            return
+        etag, last_modified = validators_for(request, models=self.cache_models,
+                                             media_type=request.accepted_media_type or "")
+        if not self.cache_models:  # a response that depends on the code only (the API root)
+            last_modified = BOOT_TIME
+        self._validators = (etag, last_modified)
+        not_modified = conditional_response(request._request, etag=etag, last_modified=last_modified)
+        if not_modified is not None:
+            raise NotModified(not_modified)
+
+    def finalize_response(self, request, response, *args, **kwargs):
+        response = super().finalize_response(request, response, *args, **kwargs)
+        validators = getattr(self, "_validators", None)
+        if validators and response.status_code == 200:
+            set_validators(response, etag=validators[0], last_modified=validators[1])
+        patch_vary_headers(response, ["Accept"])
+        return add_deprecation_headers(response, getattr(request, "version", None))
+
+
+@dataclass(frozen=True)
+class Parent:
+    """The record a nested collection hangs from: `/indicators/{key}/observations/`."""
+
+    model: type
+    lookup_field: str
+    filter_param: str   # the FilterSet parameter the URL pins to the parent's key
+    label: str
+
+
+class PinnedFilterBackend(DjangoFilterBackend):
+    """The view's FilterSet over the query string, plus the filter a nested URL pins."""
+
+    def get_filterset_kwargs(self, request, queryset, view):
+        kwargs = super().get_filterset_kwargs(request, queryset, view)
+        parent = getattr(view, "parent", None)
+        if parent is not None:
+            data = kwargs["data"].copy()
+            data[parent.filter_param] = view.kwargs["key"]
+            kwargs["data"] = data
+        return kwargs
+
+
+class PublicViewSet(ConditionalGetMixin, viewsets.GenericViewSet):
+    lookup_field: str = "code"
+    lookup_url_kwarg = "key"
+    entity: str = ""                     # operation ids: <entity>_<action>
+    label: str = ""                      # in messages: "indicator"
+    selector = None                      # () -> QuerySet, including soft-deleted rows
+    ordering_fields: dict[str, str] = {}
+    default_ordering: tuple[str, ...] = ()
+    parent: Parent | None = None
+    export_name: str = ""
+
+    pagination_class = KeysetPagination
+    filter_backends = [PinnedFilterBackend]
+    renderer_classes = [UTF8JSONRenderer, CSVRenderer, NDJSONRenderer]
+    content_negotiation_class = StrictContentNegotiation
+
+    def get_queryset(self):
+        return type(self).selector()
+
+    # -- request checks ------------------------------------------------------------------------
+    def initial(self, request, *args, **kwargs):
+        super().initial(request, *args, **kwargs)
+        if request.method in ("GET", "HEAD"):
+            self.check_query_params(request)
+            if self.parent is not None:
+                self.check_parent()
+        self.check_preconditions(request)
+
+    def allowed_params(self) -> set[str]:
+        allowed = set(COMMON_PARAMS)
+        if self.action == "list":
+            allowed |= LIST_PARAMS | set(self.filterset_class.base_filters)
+            if self.parent is not None:
+                allowed.discard(self.parent.filter_param)
+        return allowed
+
+    def check_query_params(self, request):
+        allowed = self.allowed_params()
+        unknown = [p for p in request.query_params if p not in allowed]
+        if unknown:
+            listing = ", ".join(sorted(allowed))
+            why = {p: f"Unknown parameter for this endpoint. Parameters: {listing}." for p in unknown}
+            if self.parent is not None and self.parent.filter_param in unknown:
+                why[self.parent.filter_param] = (f"The {self.parent.label} is already given by the URL; "
+                                                 f"use the top-level collection to choose another.")
+            raise InvalidParameters(why, kind="unknown-parameters")
+        serializer_class = self.get_serializer_class()
+        invalid = {}
+        names = set(serializer_class.field_names())
+        fields = split_list(request.query_params.get("fields"))
+        if bad := [f for f in fields if f not in names]:
+            invalid["fields"] = f"Unknown field(s) {', '.join(bad)}; fields: {', '.join(sorted(names))}."
+        expandable = set(serializer_class.expandable)
+        expand = split_list(request.query_params.get("expand"))
+        if bad := [e for e in expand if e not in expandable]:
+            invalid["expand"] = (f"Cannot expand {', '.join(bad)}; expandable: "
+                                 f"{', '.join(sorted(expandable)) or 'nothing on this endpoint'}.")
+        try:
+            parse_bool("bom", request.query_params.get("bom"))
+        except InvalidParameters as exc:
+            invalid.update({k: v[0] for k, v in exc.invalid.items()})
+        if invalid:
+            raise InvalidParameters(invalid)
+        self.selected_fields = set(fields) or None
+        self.expand = set(expand)
+
+    def check_parent(self):
+        key = self.kwargs["key"]
+        row = self.parent.model.objects.filter(**{self.parent.lookup_field: key}).values("deleted_at").first()
+        if row is None:
+            raise exceptions.NotFound(f"No {self.parent.label} {key!r}.")
+        if row["deleted_at"] is not None:
+            raise Gone(f"The {self.parent.label} {key!r} has been deleted.", deleted_at=row["deleted_at"])
+
+    def get_serializer_context(self):
+        context = super().get_serializer_context()
+        context["fields"] = getattr(self, "selected_fields", None)
+        context["expand"] = getattr(self, "expand", set())
+        return context
+
+    # -- actions -------------------------------------------------------------------------------
+    def list(self, request, *args, **kwargs):
+        queryset = self.filter_queryset(self.get_queryset())
+        fmt = request.accepted_renderer.format
+        if fmt in EXPORT_FORMATS:
+            _, keys = parse_ordering(request.query_params.get("ordering"), self)
+            return export_response(
+                fmt=fmt,
+                serialize=lambda rows: self.get_serializer(rows, many=True).data,
+                chunks=iterate_in_chunks(queryset, keys),
+                header=columns(self.get_serializer()),
+                filename=self.export_name or self.entity,
+                bom=parse_bool("bom", request.query_params.get("bom")),
+            )
+        page = self.paginate_queryset(queryset)
+        return self.get_paginated_response(self.get_serializer(page, many=True).data)
+
+    def retrieve(self, request, *args, **kwargs):
+        return Response(self.get_serializer(self.get_object()).data)
+
+    def finalize_response(self, request, response, *args, **kwargs):
+        response = super().finalize_response(request, response, *args, **kwargs)
+        renderer = getattr(request, "accepted_renderer", None)
+        if (isinstance(response, Response) and response.status_code == 200 and getattr(renderer, "format", "") == "csv"
+                and parse_bool("bom", request.query_params.get("bom"))):
+            response.render()
+            response.content = b"\xef\xbb\xbf" + response.content
+        return response
+
+    def get_object(self):
+        key = self.kwargs[self.lookup_url_kwarg]
+        try:
+            obj = self.get_queryset().filter(**{self.lookup_field: key}).first()
+        except (DjangoValidationError, ValueError):
+            obj = None
+        if obj is None:
+            raise exceptions.NotFound(f"No {self.label} with {self.lookup_field} {key!r}.")
+        if obj.deleted_at is not None:
+            raise Gone(f"The {self.label} {key!r} was deleted on {obj.deleted_at.isoformat()}.",
+                       deleted_at=obj.deleted_at)
+        return obj
+
+
+@extend_schema(
+    summary="API root", description="The collections of this version and the documentation, with links.",
+    responses=inline_serializer("ApiRoot", {
+        "version": drf_serializers.CharField(),
+        "collections": drf_serializers.DictField(child=drf_serializers.URLField()),
+        "documentation": drf_serializers.DictField(child=drf_serializers.URLField()),
+    }),
+)
+class RootView(ConditionalGetMixin, APIView):
+    """What this API version serves, with links."""
+
+    entity, schema_tag = "api_root", "api"
+    renderer_classes = [UTF8JSONRenderer]
+    content_negotiation_class = StrictContentNegotiation
+    collections: dict[str, str] = {}  # name -> route name, given to as_view() by each version's URL map
+
+    def get(self, request, *args, **kwargs):
+        from opendata.base.api.serializers import link
+
+        unknown = [p for p in request.query_params if p != "format"]
+        if unknown:
+            raise InvalidParameters({p: "Unknown parameter; the API root takes none." for p in unknown},
+                                    kind="unknown-parameters")
+        return Response({
+            "version": request.version,
+            "collections": {name: link(request, route) for name, route in self.collections.items()},
+            "documentation": {
+                "openapi": link(request, "schema"),
+                "swagger_ui": link(request, "swagger-ui"),
+                "redoc": link(request, "redoc"),
+            },
+        })
+
+    def initial(self, request, *args, **kwargs):
+        super().initial(request, *args, **kwargs)
+        self.check_preconditions(request)
+
+
+def static_etag(request, *args, **kwargs) -> str:
+    """Documentation pages and the schema change only with the contract."""
+    return hashlib.sha256(f"{request.get_full_path()}|{contract_salt()}".encode()).hexdigest()[:32]
+
+
+def static_last_modified(request, *args, **kwargs):
+    return BOOT_TIME

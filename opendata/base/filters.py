@@ -1,0 +1,163 @@
+"""Filter building blocks shared by every resource's FilterSet (and so by REST and GraphQL).
+
+Filter logic lives in functions that return `Q` objects, so that the FilterSets stay declarative
+and the rules could be reused outside django-filter.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+
+import django_filters
+from django import forms
+from django.core.exceptions import ValidationError
+from django.db.models import Q
+
+from opendata.catalogue.models import Region
+
+MAX_LIST_VALUES = 100
+
+
+class CodeListField(forms.CharField):
+    """Comma-separated list of codes or slugs: `gdp,gdp-growth`."""
+
+    def clean(self, value):
+        value = super().clean(value)
+        if value in (None, ""):
+            return None
+        items = [v.strip() for v in value.split(",") if v.strip()]
+        if not items:
+            raise ValidationError("Give at least one code, separated by commas.")
+        if len(items) > MAX_LIST_VALUES:
+            raise ValidationError(f"At most {MAX_LIST_VALUES} values are allowed, got {len(items)}.")
+        bad = [v for v in items if not re.fullmatch(r"[A-Za-z0-9_-]{1,150}", v)]
+        if bad:
+            raise ValidationError(f"{bad[0]!r} is not a code: use letters, digits, '-' and '_'.")
+        return items
+
+
+class CodeListFilter(django_filters.Filter):
+    """Matches any of the given codes; `field_name` is the lookup path to the code."""
+
+    field_class = CodeListField
+
+    def filter(self, qs, value):
+        if not value:
+            return qs
+        return qs.filter(**{f"{self.field_name}__in": value})
+
+
+class PeriodBoundField(forms.CharField):
+    """A year (`2024`) or a date (`2024-06-30`). As a lower bound a year means 1 January, as an
+    upper bound 31 December."""
+
+    def __init__(self, *args, upper: bool = False, **kwargs):
+        self.upper = upper
+        super().__init__(*args, **kwargs)
+
+    def clean(self, value):
+        value = super().clean(value)
+        if value in (None, ""):
+            return None
+        value = value.strip()
+        try:
+            if re.fullmatch(r"\d{4}", value):
+                year = int(value)
+                return dt.date(year, 12, 31) if self.upper else dt.date(year, 1, 1)
+            return dt.date.fromisoformat(value)
+        except ValueError:  # also year 0000, which no calendar date has
+            raise ValidationError(f"{value!r} is not a year (YYYY) or a date (YYYY-MM-DD).") from None
+
+
+class PeriodBoundFilter(django_filters.Filter):
+    field_class = PeriodBoundField
+
+    def __init__(self, *args, upper: bool = False, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.extra["upper"] = upper
+
+
+class StrictBooleanField(forms.Field):
+    """`true`/`false` (also 1/0, yes/no); anything else is an error, never silently ignored."""
+
+    def to_python(self, value):
+        if value in (None, ""):
+            return None
+        if isinstance(value, bool):
+            return value
+        low = str(value).lower()
+        if low in {"true", "1", "yes"}:
+            return True
+        if low in {"false", "0", "no"}:
+            return False
+        raise ValidationError(f"{value!r} is not a boolean: use true or false.")
+
+
+class StrictBooleanFilter(django_filters.Filter):
+    field_class = StrictBooleanField
+
+
+class StrictChoiceFilter(django_filters.ChoiceFilter):
+    """A choice filter whose error names the allowed values."""
+
+    def __init__(self, *args, **kwargs):
+        choices = kwargs.get("choices") or []
+        allowed = ", ".join(str(c[0]) for c in choices)
+        kwargs.setdefault("error_messages", {"invalid_choice": f"%(value)s is not one of: {allowed}."})
+        super().__init__(*args, **kwargs)
+
+
+def text_search_q(value: str, fields: tuple[str, ...]) -> Q:
+    """Every whitespace-separated term must occur (case-insensitively, as a substring, so a Chinese
+    fragment such as 汽车 finds 新能源汽车) in at least one of `fields`."""
+    q = Q()
+    for term in value.split()[:10]:
+        term_q = Q()
+        for f in fields:
+            term_q |= Q(**{f"{f}__icontains": term})
+        q &= term_q
+    return q
+
+
+def region_with_descendants_ids(codes: list[str]) -> list[int]:
+    """Ids of the named regions and all regions below them (one query: the region table is small)."""
+    rows = list(Region.objects.alive().values_list("id", "code", "parent_id"))
+    children: dict[int | None, list[int]] = {}
+    for pk, _code, parent in rows:
+        children.setdefault(parent, []).append(pk)
+    wanted = [pk for pk, code, _ in rows if code in set(codes)]
+    seen: set[int] = set()
+    while wanted:
+        pk = wanted.pop()
+        if pk not in seen:
+            seen.add(pk)
+            wanted.extend(children.get(pk, []))
+    return sorted(seen)
+
+
+class PublicFilterSet(django_filters.FilterSet):
+    """Base for every resource: change tracking for syncing clients and soft-deleted records.
+
+    By default only live records are listed. `updated_since` returns what changed after a moment;
+    with `include_deleted=true` it also returns records deleted since then (their `deleted_at` set),
+    so that a syncing client learns of deletions.
+    """
+
+    updated_since = django_filters.IsoDateTimeFilter(
+        field_name="updated_at", lookup_expr="gt",
+        help_text="Only records changed after this ISO 8601 date-time (e.g. 2025-01-01T00:00:00Z).",
+    )
+    include_deleted = StrictBooleanFilter(
+        method="filter_include_deleted",
+        help_text="Also return soft-deleted records (with `deleted_at` set). Use with `updated_since` to sync deletions.",
+    )
+
+    def filter_include_deleted(self, qs, name, value):
+        return qs  # applied in filter_queryset, which also covers the parameter being absent
+
+    def filter_queryset(self, queryset):
+        queryset = super().filter_queryset(queryset)
+        if not self.form.cleaned_data.get("include_deleted"):
+            queryset = queryset.filter(deleted_at__isnull=True)
+        return queryset

@@ -1,0 +1,137 @@
+"""Relay connections over offset cursors that never COUNT unless `totalCount` is asked for.
+
+graphene-django's DjangoConnectionField counts every queryset it pages (graphene-django issue #177,
+closed as wontfix). Here a page is fetched with one extra row to learn `hasNextPage`, and the count
+is a lazy callable that only `totalCount` (or `last` without `before`, which needs the end) calls.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+import graphene
+from graphene.relay.connection import ConnectionOptions, PageInfo
+from graphql import GraphQLError
+from graphql_relay import cursor_to_offset, offset_to_cursor
+
+from opendata.base.graphql.limits import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE
+
+
+class CountableConnection(graphene.relay.Connection):
+    """A connection with `totalCount` (computed only when selected) and `nodes` (edges without cursors)."""
+
+    class Meta:
+        abstract = True
+
+    total_count = graphene.Int(
+        required=True,
+        description="Number of records matching the filters, whatever the page. Costs a COUNT query: ask only "
+                    "when you need it.",
+    )
+
+    @classmethod
+    def __init_subclass_with_meta__(cls, node=None, _meta=None, **options):
+        if not _meta:
+            _meta = ConnectionOptions(cls)
+        _meta.fields = {
+            "nodes": graphene.Field(
+                graphene.NonNull(graphene.List(graphene.NonNull(node))),
+                description="The records of this page (the `node` of each edge), for when cursors are not needed.",
+            )
+        }
+        super().__init_subclass_with_meta__(node=node, _meta=_meta, **options)
+
+    @staticmethod
+    def resolve_total_count(root, info):
+        return root.count()
+
+    @staticmethod
+    def resolve_nodes(root, info):
+        return [edge.node for edge in root.edges]
+
+
+@dataclass(frozen=True)
+class PageArgs:
+    """first/after/last/before, checked, with the cursors turned into offsets."""
+
+    first: int | None
+    last: int | None
+    lo: int  # offset of the first row after `after`
+    hi: int | None  # offset of `before` (exclusive), None when unbounded
+    before: bool
+
+    @classmethod
+    def parse(cls, args: dict) -> PageArgs:
+        first, last = args.get("first"), args.get("last")
+        for name, value in (("first", first), ("last", last)):
+            if value is not None and not 0 <= value <= MAX_PAGE_SIZE:
+                raise GraphQLError(f"`{name}` must be between 0 and {MAX_PAGE_SIZE}, got {value}.",
+                                   extensions={"code": "PAGE_SIZE_OUT_OF_RANGE"})
+        lo = _offset(args.get("after"), "after") + 1 if args.get("after") else 0
+        hi = _offset(args.get("before"), "before") if args.get("before") else None
+        if hi is not None and hi < lo:
+            hi = lo
+        if first is None and last is None:
+            first = DEFAULT_PAGE_SIZE
+        return cls(first=first, last=last, lo=lo, hi=hi, before=args.get("before") is not None)
+
+    def fetch_range(self) -> tuple[int, int] | None:
+        """The rows to fetch: [lo, hi), one more than asked to learn whether a next page exists.
+        None when the range depends on the number of rows (`last` without `before` or `first`)."""
+        if self.first is not None:
+            stop = self.lo + self.first + 1
+            return self.lo, stop if self.hi is None else min(self.hi, stop)
+        if self.hi is not None:
+            return max(self.lo, self.hi - self.last), self.hi
+        return None
+
+
+def _offset(cursor: str, name: str) -> int:
+    offset = cursor_to_offset(cursor)
+    if offset is None or offset < 0:
+        raise GraphQLError(f"`{name}` is not a cursor of this API: use a `cursor` or `endCursor`/`startCursor` "
+                           "from a previous response.", extensions={"code": "INVALID_CURSOR"})
+    return offset
+
+
+def make_connection(connection_type, args: dict, *, fetch: Callable[[int, int], Sequence],
+                    count: Callable[[], int]):
+    """A page of `connection_type`: `fetch(lo, hi)` returns the rows at offsets [lo, hi), `count()`
+    the number of rows (called only when needed)."""
+    page = PageArgs.parse(args)
+    counted: list[int] = []
+
+    def cached_count() -> int:
+        if not counted:
+            counted.append(count())
+        return counted[0]
+
+    span = page.fetch_range()
+    if span is None:
+        total = cached_count()
+        span = (max(page.lo, total - page.last), total)
+    start, stop = span
+    rows = list(fetch(start, stop)) if stop > start else []
+
+    has_next = page.before
+    if page.first is not None:
+        has_next = has_next or len(rows) > page.first
+        rows = rows[: page.first]
+    if page.last is not None and len(rows) > page.last:
+        start += len(rows) - page.last
+        rows = rows[-page.last:]
+    has_previous = start > 0
+
+    edges = [connection_type.Edge(node=row, cursor=offset_to_cursor(start + i)) for i, row in enumerate(rows)]
+    connection = connection_type(
+        edges=edges,
+        page_info=PageInfo(
+            start_cursor=edges[0].cursor if edges else None,
+            end_cursor=edges[-1].cursor if edges else None,
+            has_previous_page=has_previous,
+            has_next_page=has_next,
+        ),
+    )
+    connection.count = cached_count
+    return connection

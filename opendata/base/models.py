@@ -1,0 +1,57 @@
+"""The base of every public record: timestamps for syncing clients, soft deletion, deterministic uids."""
+
+from __future__ import annotations
+
+import uuid
+
+from django.db import models
+from django.utils import timezone
+
+# Namespace for deterministic public identifiers (uuid5 of a record's natural key), so that the
+# same fact gets the same identifier on every machine that loads the same fixtures.
+OPENDATA_NAMESPACE = uuid.UUID("5b0c7d0e-43a9-4f7e-9a39-2f5b5f1c0c51")
+
+
+def natural_uid(*parts: object) -> uuid.UUID:
+    return uuid.uuid5(OPENDATA_NAMESPACE, "|".join(str(p) for p in parts))
+
+
+class PublicQuerySet(models.QuerySet):
+    def alive(self):
+        return self.filter(deleted_at__isnull=True)
+
+    def deleted(self):
+        return self.filter(deleted_at__isnull=False)
+
+
+class PublicModel(models.Model):
+    """A record the API publishes: timestamps for syncing clients and soft deletion.
+
+    A soft-deleted record leaves the API's lists but stays in the database, so that a syncing
+    client asking for changes since a date learns of the deletion.
+    """
+
+    created_at = models.DateTimeField(default=timezone.now, editable=False, db_index=True)
+    updated_at = models.DateTimeField(default=timezone.now, db_index=True)
+    deleted_at = models.DateTimeField(null=True, blank=True, db_index=True)
+
+    objects = PublicQuerySet.as_manager()
+
+    class Meta:
+        abstract = True
+
+    @property
+    def is_deleted(self) -> bool:
+        return self.deleted_at is not None
+
+    def save(self, *args, **kwargs):
+        self.updated_at = timezone.now()
+        if kwargs.get("update_fields") is not None:
+            kwargs["update_fields"] = {*kwargs["update_fields"], "updated_at"}
+        super().save(*args, **kwargs)
+
+
+class DatePrecision(models.TextChoices):
+    DAY = "day", "day"
+    MONTH = "month", "month"
+    YEAR = "year", "year"

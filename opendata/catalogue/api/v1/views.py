@@ -1,0 +1,102 @@
+"""v1 views of the catalogue: sources (with their text), regions (with their children), topics, units."""
+
+from __future__ import annotations
+
+from django.http import HttpResponse
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
+from rest_framework.decorators import action
+from rest_framework.renderers import BaseRenderer
+
+from opendata.catalogue import selectors
+from opendata.base.api.views import Parent, PublicViewSet
+from opendata.catalogue.api.v1.serializers import RegionSerializer, SourceSerializer, TopicSerializer, UnitSerializer
+from opendata.catalogue.filters import RegionFilterSet, SourceFilterSet, TopicFilterSet, UnitFilterSet
+from opendata.catalogue.models import Region, Source, Topic, Unit
+
+
+class PlainTextRenderer(BaseRenderer):
+    media_type = "text/plain"
+    format = "txt"
+    charset = "utf-8"
+
+    def render(self, data, accepted_media_type=None, renderer_context=None):
+        return data.encode() if isinstance(data, str) else data
+
+
+@extend_schema_view(
+    list=extend_schema(summary="List sources", description="The documents every fact is quoted from."),
+    retrieve=extend_schema(summary="Get a source", description="One document by slug; `expand=text` embeds its text."),
+)
+class SourceViewSet(PublicViewSet):
+    entity, label, export_name = "source", "source", "sources"
+    selector = staticmethod(lambda: selectors.source_list())
+    serializer_class = SourceSerializer
+    filterset_class = SourceFilterSet
+    lookup_field = "slug"
+    ordering_fields = {"date": "date", "slug": "slug", "updated_at": "updated_at"}
+    default_ordering = ("date", "slug")
+    cache_models = (Source,)
+
+    def get_queryset(self):
+        with_text = "text" in getattr(self, "expand", ()) or "text" in (getattr(self, "selected_fields", None) or ())
+        return selectors.source_list(with_text=with_text)
+
+    @extend_schema(
+        summary="Get a source's text", operation_id="source_text_retrieve",
+        description="The verbatim text of the document as text/plain (UTF-8). Citation offsets count Unicode "
+                    "characters of this text; citation `text_url`s locate the quote with `#char=start,end`.",
+        responses={(200, "text/plain"): OpenApiResponse(OpenApiTypes.STR, description="The text.")},
+    )
+    @action(detail=True, url_path="text", renderer_classes=[PlainTextRenderer])
+    def text(self, request, *args, **kwargs):
+        self.expand = {"text"}
+        source = self.get_object()
+        return HttpResponse(source.text, content_type="text/plain; charset=utf-8")
+
+
+@extend_schema_view(
+    list=extend_schema(summary="List regions", description="The city, its districts, counties and zones. "
+                                                           "`region` filters elsewhere include sub-regions."),
+    retrieve=extend_schema(summary="Get a region"),
+)
+class RegionViewSet(PublicViewSet):
+    entity, label, export_name = "region", "region", "regions"
+    selector = staticmethod(selectors.region_list)
+    serializer_class = RegionSerializer
+    filterset_class = RegionFilterSet
+    ordering_fields = {"code": "code", "name_en": "name_en", "kind": "kind", "updated_at": "updated_at"}
+    default_ordering = ("code",)
+    cache_models = (Region,)
+
+
+@extend_schema_view(list=extend_schema(summary="List a region's children",
+                                       description="Regions directly below the region in the URL."))
+class RegionChildrenViewSet(RegionViewSet):
+    entity = "region_children"
+    parent = Parent(Region, "code", "parent", "region")
+
+
+@extend_schema_view(list=extend_schema(summary="List topics"), retrieve=extend_schema(summary="Get a topic"))
+class TopicViewSet(PublicViewSet):
+    entity, label, export_name = "topic", "topic", "topics"
+    selector = staticmethod(selectors.topic_list)
+    serializer_class = TopicSerializer
+    filterset_class = TopicFilterSet
+    ordering_fields = {"code": "code", "name_en": "name_en", "updated_at": "updated_at"}
+    default_ordering = ("code",)
+    cache_models = (Topic,)
+
+
+@extend_schema_view(list=extend_schema(summary="List units", description="Units as written, with conversion factors."),
+                    retrieve=extend_schema(summary="Get a unit", description="By symbol as written, percent-encoded "
+                                                                             "(`%E4%BA%BF%E5%85%83` for 亿元)."))
+class UnitViewSet(PublicViewSet):
+    entity, label, export_name = "unit", "unit", "units"
+    selector = staticmethod(lambda: selectors.unit_list(include_deleted=True))
+    serializer_class = UnitSerializer
+    filterset_class = UnitFilterSet
+    lookup_field = "symbol"
+    ordering_fields = {"symbol": "symbol", "base_unit": "base_unit", "updated_at": "updated_at"}
+    default_ordering = ("symbol",)
+    cache_models = (Unit,)

@@ -1,0 +1,62 @@
+"""FilterSets for the catalogue resources: sources, regions, topics, units."""
+
+from __future__ import annotations
+
+import django_filters
+
+from opendata.base.filters import CodeListFilter, PeriodBoundFilter, PublicFilterSet, StrictChoiceFilter, text_search_q
+from opendata.catalogue.models import Region, Source, Topic, Unit
+
+
+class SourceFilterSet(PublicFilterSet):
+    slug = CodeListFilter(field_name="slug", help_text="Source slugs, comma-separated.")
+    date_from = PeriodBoundFilter(field_name="date", lookup_expr="gte", help_text="Sources dated on or after.")
+    date_to = PeriodBoundFilter(field_name="date", lookup_expr="lte", upper=True, help_text="Sources dated on or before.")
+    q = django_filters.CharFilter(method="filter_q", max_length=200, help_text="Search titles and publisher.")
+
+    class Meta:
+        model = Source
+        fields: list[str] = []
+
+    def filter_q(self, qs, name, value):
+        fields = ("slug", "title_zh", "title_en", "publisher_zh", "publisher_en")
+        return qs.filter(text_search_q(value, fields)) if value else qs
+
+
+class RegionFilterSet(PublicFilterSet):
+    code = CodeListFilter(field_name="code", help_text="Region codes, comma-separated.")
+    kind = StrictChoiceFilter(choices=Region.Kind.choices, help_text="Kind of region.")
+    parent = CodeListFilter(field_name="parent__code", help_text="Direct children of these regions.")
+    q = django_filters.CharFilter(method="filter_q", max_length=200, help_text="Search Chinese and English names.")
+
+    class Meta:
+        model = Region
+        fields: list[str] = []
+
+    def filter_q(self, qs, name, value):
+        return qs.filter(text_search_q(value, ("code", "name_zh", "name_en"))) if value else qs
+
+
+class TopicFilterSet(PublicFilterSet):
+    code = CodeListFilter(field_name="code", help_text="Topic codes, comma-separated.")
+    q = django_filters.CharFilter(method="filter_q", max_length=200, help_text="Search names and description.")
+
+    class Meta:
+        model = Topic
+        fields: list[str] = []
+
+    def filter_q(self, qs, name, value):
+        return qs.filter(text_search_q(value, ("code", "name_zh", "name_en", "description"))) if value else qs
+
+
+class UnitFilterSet(PublicFilterSet):
+    base_unit = django_filters.CharFilter(field_name="base_unit", max_length=32,
+                                          help_text="Base unit, e.g. `CNY`, `kg`, `persons`.")
+    q = django_filters.CharFilter(method="filter_q", max_length=200, help_text="Search symbol and English name.")
+
+    class Meta:
+        model = Unit
+        fields: list[str] = []
+
+    def filter_q(self, qs, name, value):
+        return qs.filter(text_search_q(value, ("symbol", "name_en"))) if value else qs

@@ -1,0 +1,147 @@
+"""GraphQL types of the catalogue: sources (with their periods, citations and the facts citing
+them), citations, regions, topics and units."""
+
+from __future__ import annotations
+
+import graphene
+from graphene_django import DjangoObjectType
+
+from indicators.filters import IndicatorFilterSet, ObservationFilterSet
+from indicators.selectors import indicator_list, observation_list
+from opendata.catalogue import selectors
+from opendata.catalogue.filters import RegionFilterSet
+from opendata.base.graphql.fields import Join, PublicConnectionField, PublicObjectType, RelatedList, through_citations
+from opendata.catalogue.models import Citation, Region, Source, SourcePeriod, Topic, Unit
+from projects.filters import EventFilterSet, ProjectFilterSet, ProjectStatusFilterSet
+from projects.selectors import event_list, project_list, project_status_list
+
+TIMESTAMPS = ("created_at", "updated_at", "deleted_at")
+OBSERVATION = "indicators.graphql.types.ObservationType"
+INDICATOR = "indicators.graphql.types.IndicatorType"
+PROJECT = "projects.graphql.types.ProjectType"
+PROJECT_STATUS = "projects.graphql.types.ProjectStatusType"
+EVENT = "projects.graphql.types.EventType"
+
+
+class TopicType(PublicObjectType):
+    class Meta:
+        model = Topic
+        name = "Topic"
+        description = "A policy area (agriculture, transport...) grouping indicators and projects."
+        fields = ("code", "name_zh", "name_en", "description", *TIMESTAMPS)
+
+    ordering_fields = {"code": "code", "name_en": "name_en", "updated_at": "updated_at"}
+
+    indicators = PublicConnectionField(INDICATOR, relation="indicators", filterset_class=IndicatorFilterSet,
+                                       queryset=indicator_list, default_ordering=("code",),
+                                       description="Indicators of this topic.")
+    projects = PublicConnectionField(PROJECT, relation="projects", filterset_class=ProjectFilterSet,
+                                     queryset=project_list, default_ordering=("slug",),
+                                     description="Projects of this topic.")
+
+    @classmethod
+    def rows(cls):
+        return selectors.topic_list()
+
+
+class RegionType(PublicObjectType):
+    class Meta:
+        model = Region
+        name = "Region"
+        description = "The city, its districts, counties, development zones. Region filters include sub-regions."
+        fields = ("code", "name_zh", "name_en", "kind", *TIMESTAMPS)
+
+    ordering_fields = {"code": "code", "name_en": "name_en", "kind": "kind", "updated_at": "updated_at"}
+
+    parent = Join("opendata.catalogue.graphql.types.RegionType", description="The region this one belongs to.")
+    children = PublicConnectionField("opendata.catalogue.graphql.types.RegionType", relation="children",
+                                     filterset_class=RegionFilterSet, queryset=selectors.region_list,
+                                     default_ordering=("code",), description="Regions directly below this one.")
+    observations = PublicConnectionField(
+        OBSERVATION, relation="observations", filterset_class=ObservationFilterSet, queryset=observation_list,
+        default_ordering=("indicator", "period_start"),
+        description="Observations of this region itself (for its sub-regions too, use the root `observations` "
+                    "with `region`).")
+    projects = PublicConnectionField(PROJECT, relation="projects", filterset_class=ProjectFilterSet,
+                                     queryset=project_list, default_ordering=("slug",),
+                                     description="Projects located in this region.")
+    events = PublicConnectionField(EVENT, relation="events", filterset_class=EventFilterSet, queryset=event_list,
+                                   default_ordering=("start_date", "slug"), description="Events held in this region.")
+
+    @classmethod
+    def rows(cls):
+        return selectors.region_list()
+
+
+class UnitType(PublicObjectType):
+    class Meta:
+        model = Unit
+        name = "Unit"
+        description = "A unit as written in the documents, with the factor converting it to its base unit."
+        fields = ("symbol", "name_en", "base_unit", "factor", *TIMESTAMPS)
+
+    public_key = "symbol"
+    ordering_fields = {"symbol": "symbol", "base_unit": "base_unit", "updated_at": "updated_at"}
+
+    @classmethod
+    def rows(cls):
+        return selectors.unit_list(include_deleted=True)
+
+
+class SourcePeriodType(DjangoObjectType):
+    class Meta:
+        model = SourcePeriod
+        name = "SourcePeriod"
+        description = "A period a source speaks of."
+        fields = ("start", "end", "label")
+
+
+class SourceType(PublicObjectType):
+    class Meta:
+        model = Source
+        name = "Source"
+        description = "A document every fact is quoted from (a government work report, a plan)."
+        fields = ("slug", "title_zh", "title_en", "publisher_zh", "publisher_en", "date", "date_precision",
+                  "date_note", "file_name", "text", "sha256", *TIMESTAMPS)
+
+    public_key = "slug"
+    deferred_fields = ("text",)
+    ordering_fields = {"date": "date", "slug": "slug", "updated_at": "updated_at"}
+
+    periods = RelatedList(SourcePeriodType, relation="periods", queryset=selectors.source_period_list,
+                          description="The periods the source speaks of.")
+    citations = PublicConnectionField("opendata.catalogue.graphql.types.CitationType", relation="citations",
+                                      queryset=selectors.citation_queryset, default_ordering=("offset",),
+                                      description="The quotes of this source that facts cite.")
+    observations = PublicConnectionField(OBSERVATION, batch=through_citations(), filterset_class=ObservationFilterSet,
+                                         queryset=observation_list, default_ordering=("indicator", "period_start"),
+                                         description="Observations citing this source.")
+    project_statuses = PublicConnectionField(PROJECT_STATUS, batch=through_citations(),
+                                             filterset_class=ProjectStatusFilterSet, queryset=project_status_list,
+                                             default_ordering=("date_start",),
+                                             description="Project timeline statements citing this source.")
+    events = PublicConnectionField(EVENT, batch=through_citations(), filterset_class=EventFilterSet,
+                                   queryset=event_list, default_ordering=("start_date", "slug"),
+                                   description="Events citing this source.")
+
+    @classmethod
+    def rows(cls):
+        return selectors.source_list(with_text=True)
+
+
+class CitationType(PublicObjectType):
+    class Meta:
+        model = Citation
+        name = "Citation"
+        description = "A verbatim quote of a source, at a character offset of the source's text."
+        fields = ("uid", "quote", "offset", "garbled", *TIMESTAMPS)
+
+    public_key = "uid"
+    ordering_fields = {"source_date": "source__date", "offset": "offset"}
+
+    source = Join(SourceType, required=True, description="The document quoted.")
+    end = graphene.Int(required=True, description="Offset just past the quote's last character (Unicode characters).")
+
+    @classmethod
+    def rows(cls):
+        return selectors.citation_queryset()

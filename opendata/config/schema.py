@@ -1,0 +1,14 @@
+"""The GraphQL schema: each app's root fields and the Relay `node` field. Read-only: no mutations."""
+
+import graphene
+
+from indicators.graphql.queries import Query as IndicatorQuery
+from opendata.catalogue.graphql.queries import Query as CatalogueQuery
+from projects.graphql.queries import Query as ProjectQuery
+
+
+class Query(IndicatorQuery, ProjectQuery, CatalogueQuery, graphene.ObjectType):
+    node = graphene.relay.Node.Field(description="Any record by its global `id`.")
+
+
+schema = graphene.Schema(query=Query)

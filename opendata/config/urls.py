@@ -1,0 +1,36 @@
+"""The URL map: the REST API per version, GraphQL, the admin."""
+
+from django.contrib import admin
+from django.http import JsonResponse
+from django.templatetags.static import static
+from django.urls import include, path, re_path
+from django.views.decorators.csrf import csrf_exempt
+from django.views.generic import RedirectView
+
+from opendata.base.api.errors import unknown_version
+from opendata.base.api.versioning import API_VERSIONS
+from opendata.base.graphql.views import PublicGraphQLView
+from opendata.config.schema import schema
+
+
+def api_versions(request):
+    return JsonResponse({"versions": {v: request.build_absolute_uri(f"/api/{v}/") for v in API_VERSIONS}})
+
+
+urlpatterns = [
+    path("", RedirectView.as_view(url="/api/v1/", permanent=False), name="home"),
+    path("favicon.ico", RedirectView.as_view(url=static("drf_spectacular_sidecar/swagger-ui-dist/favicon-32x32.png"),
+                                             permanent=True)),
+    path("api/", api_versions, name="api-versions"),
+    # One URL map per version (opendata/config/urls_<version>.py), for every version API_VERSIONS lists.
+    *[re_path(rf"^api/(?P<version>{v})/", include((f"opendata.config.urls_{v}", v), namespace=v))
+      for v in API_VERSIONS],
+    re_path(r"^api/(?P<version>[^/]+)/?(?P<rest>.*)$", unknown_version),
+    # A public API takes POSTs from any origin without a CSRF token: it keeps no session to protect.
+    path("graphql/", csrf_exempt(PublicGraphQLView.as_view(schema=schema)), name="graphql"),
+    path("admin/", admin.site.urls),
+]
+
+# problem+json for /api/ paths, Django's pages elsewhere
+handler404 = "opendata.base.api.errors.handler404"
+handler500 = "opendata.base.api.errors.handler500"

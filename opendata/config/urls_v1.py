@@ -1,0 +1,36 @@
+"""The v1 URL map: the API root, each app's v1 routes, the OpenAPI documents."""
+
+from django.urls import include, path
+from django.views.decorators.http import condition
+from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
+
+from opendata.base.api.views import RootView, static_etag, static_last_modified
+
+COLLECTIONS = {
+    "sources": "source-list",
+    "regions": "region-list",
+    "topics": "topic-list",
+    "units": "unit-list",
+    "indicators": "indicator-list",
+    "observations": "observation-list",
+    "projects": "project-list",
+    "project_statuses": "project-status-list",
+    "events": "event-list",
+    "event_series": "event-series-list",
+}
+
+
+def cached(view):
+    """The documents change only with the code: validators from the process start time."""
+    return condition(etag_func=static_etag, last_modified_func=static_last_modified)(view)
+
+
+urlpatterns = [
+    path("", RootView.as_view(collections=COLLECTIONS), name="api-root"),
+    path("", include("opendata.catalogue.api.v1.urls")),
+    path("", include("indicators.api.v1.urls")),
+    path("", include("projects.api.v1.urls")),
+    path("schema/", cached(SpectacularAPIView.as_view()), name="schema"),
+    path("docs/", cached(SpectacularSwaggerView.as_view(url_name="v1:schema")), name="swagger-ui"),
+    path("redoc/", cached(SpectacularRedocView.as_view(url_name="v1:schema")), name="redoc"),
+]
