@@ -208,11 +208,11 @@ def measure(name, url, args, deadline, headers=None, expect=200):
 def deep_cursor(fraction: float) -> str:
     """The cursor of the row at `fraction` of the default ordering (what following `next` ~20,000
     times would reach), computed directly so the benchmark stays short."""
-    from indicators.api.v1.views import ObservationViewSet
     from indicators.models import Observation
-    from opendata.base.api.pagination import encode_cursor, key_values, parse_ordering
+    from indicators.filters import ObservationFilterSet
+    from opendata.base.api.pagination import encode_cursor, key_values
 
-    ordering, keys = parse_ordering(None, ObservationViewSet)
+    ordering, keys = ObservationFilterSet.sorting.parse(None)
     qs = Observation.objects.alive().order_by(*[k.order_expr() for k in keys])
     total = qs.count()
     row = qs[int(total * fraction)]

@@ -3,27 +3,27 @@
 from __future__ import annotations
 
 import django_filters
-from django.db.models import Exists, OuterRef, Q
+from django.db.models import Exists, OuterRef
 
 from indicators.models import Indicator, Observation
 from indicators.selectors import observation_most_recent
 from opendata.base.filters import (
+    CitesSource,
     CodeListFilter,
     PeriodBoundFilter,
     PublicFilterSet,
+    Sorting,
     StrictBooleanFilter,
     StrictChoiceFilter,
-    region_with_descendants_ids,
     text_search_q,
 )
+from opendata.catalogue.selectors import region_with_descendants_ids
 
 INDICATOR_SEARCH_FIELDS = ("code", "name_zh", "name_en", "description")
 
 
-def observation_cites_source_q(slugs: list[str]) -> Q:
-    through = Observation.citations.through
-    return Q(Exists(through.objects.filter(observation_id=OuterRef("pk"), citation__source__slug__in=slugs,
-                                           citation__deleted_at__isnull=True)))
+OBSERVATION_CITES = CitesSource(Observation.citations)
+INDICATOR_CITES = CitesSource(Observation.citations, via="indicator")
 
 
 class IndicatorFilterSet(PublicFilterSet):
@@ -42,13 +42,14 @@ class IndicatorFilterSet(PublicFilterSet):
         model = Indicator
         fields: list[str] = []
 
+    sorting = Sorting({"code": "code", "name_en": "name_en", "updated_at": "updated_at"}, default=("code",))
+
     def filter_region(self, qs, name, value):
         ids = region_with_descendants_ids(value)
         return qs.filter(Exists(Observation.objects.alive().filter(indicator=OuterRef("pk"), region_id__in=ids)))
 
     def filter_source(self, qs, name, value):
-        obs = Observation.objects.alive().filter(observation_cites_source_q(value), indicator=OuterRef("pk"))
-        return qs.filter(Exists(obs))
+        return qs.filter(INDICATOR_CITES.q(value))
 
     def filter_has_target(self, qs, name, value):
         if value is None:
@@ -84,11 +85,15 @@ class ObservationFilterSet(PublicFilterSet):
         model = Observation
         fields: list[str] = []
 
+    # Each ordering is served by an index ending in id (see the obs_keyset_* indexes).
+    sorting = Sorting({"indicator": "indicator_id", "period_start": "period_start", "updated_at": "updated_at"},
+                      default=("indicator", "period_start"))
+
     def filter_region(self, qs, name, value):
         return qs.filter(region_id__in=region_with_descendants_ids(value))
 
     def filter_source(self, qs, name, value):
-        return qs.filter(observation_cites_source_q(value))
+        return qs.filter(OBSERVATION_CITES.q(value))
 
     def filter_q(self, qs, name, value):
         return qs.filter(text_search_q(value, tuple(f"indicator__{f}" for f in INDICATOR_SEARCH_FIELDS))) if value else qs

@@ -6,16 +6,21 @@ import django_filters
 from django.db.models import Exists, OuterRef, Q
 
 from opendata.base.filters import (
+    CitesSource,
     CodeListFilter,
     PeriodBoundFilter,
     PublicFilterSet,
+    Sorting,
     StrictChoiceFilter,
-    region_with_descendants_ids,
     text_search_q,
 )
+from opendata.catalogue.selectors import region_with_descendants_ids
 from projects.models import Event, EventSeries, Project, ProjectStatus
 
 SEARCH_FIELDS = ("slug", "name_zh", "name_en", "description")
+STATUS_CITES = CitesSource(ProjectStatus.citations)
+PROJECT_CITES = CitesSource(ProjectStatus.citations, via="project")
+EVENT_CITES = CitesSource(Event.citations)
 
 
 class ProjectFilterSet(PublicFilterSet):
@@ -37,6 +42,8 @@ class ProjectFilterSet(PublicFilterSet):
     class Meta:
         model = Project
         fields: list[str] = []
+
+    sorting = Sorting({"slug": "slug", "name_en": "name_en", "updated_at": "updated_at"}, default=("slug",))
 
     def filter_region(self, qs, name, value):
         ids = region_with_descendants_ids(value)
@@ -61,11 +68,7 @@ class ProjectFilterSet(PublicFilterSet):
         return qs.filter(Exists(ProjectStatus.objects.filter(cond)))
 
     def filter_source(self, qs, name, value):
-        through = ProjectStatus.citations.through
-        return qs.filter(Exists(through.objects.filter(
-            projectstatus__project_id=OuterRef("pk"), projectstatus__deleted_at__isnull=True,
-            citation__source__slug__in=value,
-        )))
+        return qs.filter(PROJECT_CITES.q(value))
 
     def filter_q(self, qs, name, value):
         return qs.filter(text_search_q(value, SEARCH_FIELDS)) if value else qs
@@ -90,12 +93,14 @@ class EventFilterSet(PublicFilterSet):
         model = Event
         fields: list[str] = []
 
+    sorting = Sorting({"start_date": "start_date", "slug": "slug", "updated_at": "updated_at"},
+                      default=("start_date", "slug"))
+
     def filter_region(self, qs, name, value):
         return qs.filter(region_id__in=region_with_descendants_ids(value))
 
     def filter_source(self, qs, name, value):
-        through = Event.citations.through
-        return qs.filter(Exists(through.objects.filter(event_id=OuterRef("pk"), citation__source__slug__in=value)))
+        return qs.filter(EVENT_CITES.q(value))
 
     def filter_date_from(self, qs, name, value):
         return qs.filter(Q(end_date__gte=value) | Q(end_date__isnull=True, start_date__gte=value))
@@ -121,10 +126,10 @@ class ProjectStatusFilterSet(PublicFilterSet):
         model = ProjectStatus
         fields: list[str] = []
 
+    sorting = Sorting({"date_start": "date_start", "updated_at": "updated_at"}, default=("date_start",))
+
     def filter_source(self, qs, name, value):
-        through = ProjectStatus.citations.through
-        return qs.filter(Exists(through.objects.filter(projectstatus_id=OuterRef("pk"), citation__source__slug__in=value,
-                                                       citation__deleted_at__isnull=True)))
+        return qs.filter(STATUS_CITES.q(value))
 
 
 class EventSeriesFilterSet(PublicFilterSet):
@@ -134,6 +139,8 @@ class EventSeriesFilterSet(PublicFilterSet):
     class Meta:
         model = EventSeries
         fields: list[str] = []
+
+    sorting = Sorting({"slug": "slug", "updated_at": "updated_at"}, default=("slug",))
 
     def filter_q(self, qs, name, value):
         return qs.filter(text_search_q(value, ("slug", "name_zh", "name_en"))) if value else qs

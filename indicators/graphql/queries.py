@@ -12,11 +12,9 @@ from opendata.base.graphql.fields import PublicConnectionField, lookup_field
 
 class Query(graphene.ObjectType):
     indicators = PublicConnectionField(IndicatorType, filterset_class=IndicatorFilterSet,
-                                       queryset=selectors.indicator_list, default_ordering=("code",),
-                                       description="What is measured: GDP, grain output...")
+                                       queryset=selectors.indicator_list, description="What is measured: GDP, grain output...")
     indicator = lookup_field(IndicatorType, "code", "An indicator by code, e.g. `grain-output`.")
     observations = PublicConnectionField(ObservationType, filterset_class=ObservationFilterSet,
                                          queryset=selectors.observation_list,
-                                         default_ordering=("indicator", "period_start"),
                                          description="Values of indicators, results and targets, with their citations.")
     observation = lookup_field(ObservationType, "uid", "An observation by uid.")

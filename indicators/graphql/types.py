@@ -7,6 +7,7 @@ import graphene
 from indicators import selectors
 from indicators.filters import ObservationFilterSet
 from indicators.models import Indicator, Observation
+from opendata.catalogue.filters import CITATION_SORTING
 from opendata.base.graphql.fields import Join, PublicConnectionField, PublicObjectType, RelatedList
 from opendata.catalogue.graphql.types import TIMESTAMPS, CitationType, RegionType, TopicType, UnitType
 from opendata.catalogue.selectors import citation_queryset
@@ -20,14 +21,12 @@ class ObservationType(PublicObjectType):
         fields = ("uid", "period_start", "period_end", "period_label", "kind", "comparator", "value", *TIMESTAMPS)
 
     public_key = "uid"
-    ordering_fields = {"indicator": "indicator_id", "period_start": "period_start", "updated_at": "updated_at"}
 
     indicator = Join("indicators.graphql.types.IndicatorType", required=True)
     region = Join(RegionType, required=True)
     unit = Join(UnitType, required=True, description="The unit as written for this value.")
     citations = PublicConnectionField(CitationType, relation="citations", queryset=citation_queryset,
-                                      default_ordering=("source_date", "offset"),
-                                      description="The quotes stating this value.")
+                                      sorting=CITATION_SORTING, description="The quotes stating this value.")
 
     @classmethod
     def rows(cls):
@@ -57,7 +56,6 @@ class IndicatorType(PublicObjectType):
         description = "What is measured: GDP, grain output..."
         fields = ("code", "name_zh", "name_en", "description", *TIMESTAMPS)
 
-    ordering_fields = {"code": "code", "name_en": "name_en", "updated_at": "updated_at"}
 
     unit = Join(UnitType, required=True, description="Default unit.")
     topic = Join(TopicType, required=True)

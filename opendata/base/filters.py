@@ -8,13 +8,13 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from collections.abc import Iterable
+from dataclasses import dataclass, field, replace
 
 import django_filters
 from django import forms
 from django.core.exceptions import ValidationError
-from django.db.models import Q
-
-from opendata.catalogue.models import Region
+from django.db.models import Exists, F, OuterRef, Q
 
 MAX_LIST_VALUES = 100
 
@@ -120,9 +120,10 @@ def text_search_q(value: str, fields: tuple[str, ...]) -> Q:
     return q
 
 
-def region_with_descendants_ids(codes: list[str]) -> list[int]:
-    """Ids of the named regions and all regions below them (one query: the region table is small)."""
-    rows = list(Region.objects.alive().values_list("id", "code", "parent_id"))
+def descendants_ids(model, codes: list[str]) -> list[int]:
+    """Ids of the named records of a tree (`parent`, `code`) and of all records below them (one query:
+    such trees are small)."""
+    rows = list(model.objects.alive().values_list("id", "code", "parent_id"))
     children: dict[int | None, list[int]] = {}
     for pk, _code, parent in rows:
         children.setdefault(parent, []).append(pk)
@@ -144,6 +145,8 @@ class PublicFilterSet(django_filters.FilterSet):
     so that a syncing client learns of deletions.
     """
 
+    sorting: Sorting  # each resource's FilterSet declares how it can be sorted
+
     updated_since = django_filters.IsoDateTimeFilter(
         field_name="updated_at", lookup_expr="gt",
         help_text="Only records changed after this ISO 8601 date-time (e.g. 2025-01-01T00:00:00Z).",
@@ -161,3 +164,110 @@ class PublicFilterSet(django_filters.FilterSet):
         if not self.form.cleaned_data.get("include_deleted"):
             queryset = queryset.filter(deleted_at__isnull=True)
         return queryset
+
+
+# -- sorting ---------------------------------------------------------------------------------------
+
+class InvalidSort(ValueError):
+    """An `ordering` (REST) or `orderBy` (GraphQL) the resource does not offer; the message says
+    what it does offer."""
+
+
+@dataclass(frozen=True)
+class SortKey:
+    public: str       # name in `ordering` / `orderBy` ("" for the hidden tie-breaker)
+    attr: str         # model attribute or lookup path (a non-null column)
+    descending: bool
+
+    def order_expr(self, reverse: bool = False):
+        desc = self.descending != reverse
+        return F(self.attr).desc() if desc else F(self.attr).asc()
+
+
+@dataclass(frozen=True)
+class Sorting:
+    """How a resource can be sorted: public names -> model fields, and the default order.
+
+    Declared once per resource, on its FilterSet (`sorting = Sorting(...)`), and read by REST's
+    keyset pagination and by GraphQL's connections alike. Every order ends with the primary key in
+    the direction of the last key, so that it is total and a cursor names exactly one position."""
+
+    fields: dict[str, str]
+    default: tuple[str, ...]
+    extra: dict[str, str] = field(default_factory=dict)  # accepted but not advertised (none yet)
+
+    def with_default(self, *default: str) -> Sorting:
+        """The same fields with another default order (a nested collection's natural order)."""
+        return replace(self, default=default)
+
+    def parse(self, items: Iterable[str] | str | None) -> tuple[str, list[SortKey]]:
+        """(the canonical ordering text, the sort keys with the tie-breaker) of `items`: a list of
+        names or one comma-separated text, `-` before a name for descending; empty: the default."""
+        if isinstance(items, str):
+            items = items.split(",")
+        items = [i.strip() for i in (items or ()) if i and i.strip()] or list(self.default)
+        keys: list[SortKey] = []
+        for item in items:
+            name = item.lstrip("-")
+            if name not in self.fields:
+                raise InvalidSort(f"{name!r} is not a sort field; use one of: {', '.join(sorted(self.fields))} "
+                                  f"(prefix with '-' for descending).")
+            if any(k.public == name for k in keys):
+                raise InvalidSort(f"{name!r} is given twice.")
+            keys.append(SortKey(name, self.fields[name], item.startswith("-")))
+        if not keys:
+            raise InvalidSort("Give at least one sort field.")
+        keys.append(SortKey("", "pk", keys[-1].descending))
+        return ",".join(("-" if k.descending else "") + k.public for k in keys if k.public), keys
+
+    def describe(self) -> str:
+        return (f"Sort by {', '.join(self.fields)} (`-` before a field: descending). "
+                f"Default: {', '.join(self.default)}.")
+
+
+# -- "cites this source" ---------------------------------------------------------------------------
+
+class CitesSource:
+    """The one rule of "records citing a source": a record cites a source when one of its *live*
+    citations quotes it (a soft-deleted citation no longer states anything).
+
+    `citations` is the citing model's many-to-many to Citation (`Observation.citations`); with `via`
+    (a foreign key of the citing model: `indicator` on Observation), the filtered records are the ones
+    that citing records point to, and those citing records must be live too."""
+
+    def __init__(self, citations, *, via: str | None = None):
+        self.citations, self.via = citations, via
+
+    @property
+    def _through(self):
+        return self.citations.through
+
+    @property
+    def _owner(self) -> str:  # the through table's column of the citing record ("observation")
+        return self.citations.field.m2m_field_name()
+
+    @property
+    def _citation(self) -> str:  # its column of the citation ("citation")
+        return self.citations.field.m2m_reverse_field_name()
+
+    def q(self, slugs: list[str]) -> Q:
+        """Records citing any of the sources `slugs` (for a FilterSet's `source` filter)."""
+        cond = {f"{self._citation}__source__slug__in": slugs, f"{self._citation}__deleted_at__isnull": True}
+        if self.via is None:
+            cond[f"{self._owner}_id"] = OuterRef("pk")
+        else:
+            cond[f"{self._owner}__{self.via}_id"] = OuterRef("pk")
+            cond[f"{self._owner}__deleted_at__isnull"] = True
+        return Q(Exists(self._through.objects.filter(**cond)))
+
+    def per_source(self, queryset, source_ids: Iterable[int]):
+        """The rows of `queryset` (citing records) citing any of these sources, each annotated with
+        `_source_id`, once per source it cites: the records of many sources in one query (GraphQL's
+        `Source.observations` for a page of sources)."""
+        assert self.via is None, "loading per source goes through the citing records themselves"
+        relation = self.citations.field.name  # "citations", from the citing model
+        return (
+            queryset.filter(**{f"{relation}__source_id__in": list(source_ids), f"{relation}__deleted_at__isnull": True})
+            .annotate(_source_id=F(f"{relation}__source_id"))
+            .distinct()
+        )

@@ -14,14 +14,14 @@ class PublicAdmin(admin.ModelAdmin):
 
     @admin.action(description="Soft-delete (leaves the API, stays in the database)")
     def soft_delete(self, request, queryset):
-        from opendata.loader.services import record_soft_delete
+        from opendata.base.services import record_soft_delete
 
         for obj in queryset:
             record_soft_delete(record=obj)
 
     @admin.action(description="Restore soft-deleted records")
     def restore(self, request, queryset):
-        from opendata.loader.services import record_restore
+        from opendata.base.services import record_restore
 
         for obj in queryset:
             record_restore(record=obj)

@@ -4,7 +4,14 @@ from __future__ import annotations
 
 import django_filters
 
-from opendata.base.filters import CodeListFilter, PeriodBoundFilter, PublicFilterSet, StrictChoiceFilter, text_search_q
+from opendata.base.filters import (
+    CodeListFilter,
+    PeriodBoundFilter,
+    PublicFilterSet,
+    Sorting,
+    StrictChoiceFilter,
+    text_search_q,
+)
 from opendata.catalogue.models import Region, Source, Topic, Unit
 
 
@@ -17,6 +24,8 @@ class SourceFilterSet(PublicFilterSet):
     class Meta:
         model = Source
         fields: list[str] = []
+
+    sorting = Sorting({"date": "date", "slug": "slug", "updated_at": "updated_at"}, default=("date", "slug"))
 
     def filter_q(self, qs, name, value):
         fields = ("slug", "title_zh", "title_en", "publisher_zh", "publisher_en")
@@ -33,6 +42,9 @@ class RegionFilterSet(PublicFilterSet):
         model = Region
         fields: list[str] = []
 
+    sorting = Sorting({"code": "code", "name_en": "name_en", "kind": "kind", "updated_at": "updated_at"},
+                      default=("code",))
+
     def filter_q(self, qs, name, value):
         return qs.filter(text_search_q(value, ("code", "name_zh", "name_en"))) if value else qs
 
@@ -44,6 +56,8 @@ class TopicFilterSet(PublicFilterSet):
     class Meta:
         model = Topic
         fields: list[str] = []
+
+    sorting = Sorting({"code": "code", "name_en": "name_en", "updated_at": "updated_at"}, default=("code",))
 
     def filter_q(self, qs, name, value):
         return qs.filter(text_search_q(value, ("code", "name_zh", "name_en", "description"))) if value else qs
@@ -58,5 +72,12 @@ class UnitFilterSet(PublicFilterSet):
         model = Unit
         fields: list[str] = []
 
+    sorting = Sorting({"symbol": "symbol", "base_unit": "base_unit", "updated_at": "updated_at"}, default=("symbol",))
+
     def filter_q(self, qs, name, value):
         return qs.filter(text_search_q(value, ("symbol", "name_en"))) if value else qs
+
+
+#: Citations are no REST collection of their own (they come inside the facts), and have no filters;
+#: GraphQL connections of citations sort by these.
+CITATION_SORTING = Sorting({"source_date": "source__date", "offset": "offset"}, default=("source_date", "offset"))

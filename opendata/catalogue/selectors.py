@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.db.models import Prefetch, QuerySet
 
+from opendata.base.filters import descendants_ids
 from opendata.catalogue.models import Citation, Region, Source, SourcePeriod, Topic, Unit
 
 
@@ -37,8 +38,9 @@ def region_list() -> QuerySet[Region]:
     return Region.objects.all().select_related("parent")
 
 
-def region_get(*, code: str) -> Region:
-    return region_list().alive().get(code=code)
+def region_with_descendants_ids(codes: list[str]) -> list[int]:
+    """Ids of the named regions and of every region below them: what a `region` filter matches."""
+    return descendants_ids(Region, codes)
 
 
 def topic_list() -> QuerySet[Topic]:

@@ -1,4 +1,4 @@
-"""Writes shared by every interface: loading the fixtures, soft deletion."""
+"""Loading the fixtures: every app's tables made equal to fixtures/, in one transaction."""
 
 from __future__ import annotations
 
@@ -6,12 +6,12 @@ from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from django.db import IntegrityError, models, transaction
-from django.utils import timezone
+from django.db import IntegrityError, transaction
 
 from indicators.models import Indicator, Observation
 from opendata.loader.schema import FixtureError, read_fixtures
-from opendata.base.models import PublicModel, natural_uid
+from opendata.base.models import natural_uid
+from opendata.base.services import record_soft_delete
 from opendata.catalogue.models import Citation, Region, Source, SourcePeriod, Topic, Unit
 from projects.models import Event, EventSeries, Project, ProjectStatus
 
@@ -34,19 +34,6 @@ class LoadReport:
             f"deleted {self.deleted[name]:>4}  unchanged {self.unchanged[name]:>4}"
             for name in names
         ]
-
-
-def record_soft_delete(*, record: PublicModel) -> None:
-    """Remove a record from the API while keeping it (and its deletion time) for syncing clients."""
-    if record.deleted_at is None:
-        record.deleted_at = timezone.now()
-        record.save(update_fields=["deleted_at"])
-
-
-def record_restore(*, record: PublicModel) -> None:
-    if record.deleted_at is not None:
-        record.deleted_at = None
-        record.save(update_fields=["deleted_at"])
 
 
 class _Syncer:

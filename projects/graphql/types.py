@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from opendata.catalogue.filters import CITATION_SORTING
 from opendata.base.graphql.fields import Join, PublicConnectionField, PublicObjectType, RelatedList
 from opendata.catalogue.graphql.types import TIMESTAMPS, CitationType, RegionType, TopicType
 from opendata.catalogue.selectors import citation_queryset, region_list
@@ -18,12 +19,10 @@ class ProjectStatusType(PublicObjectType):
         fields = ("uid", "status", "kind", "date_start", "date_end", "date_precision", "date_label", *TIMESTAMPS)
 
     public_key = "uid"
-    ordering_fields = {"date_start": "date_start", "updated_at": "updated_at"}
 
     project = Join("projects.graphql.types.ProjectType", required=True)
     citations = PublicConnectionField(CitationType, relation="citations", queryset=citation_queryset,
-                                      default_ordering=("source_date", "offset"),
-                                      description="The quotes stating this status.")
+                                      sorting=CITATION_SORTING, description="The quotes stating this status.")
 
     @classmethod
     def rows(cls):
@@ -39,14 +38,12 @@ class EventType(PublicObjectType):
                   "end_precision", "status", *TIMESTAMPS)
 
     public_key = "slug"
-    ordering_fields = {"start_date": "start_date", "slug": "slug", "updated_at": "updated_at"}
 
     series = Join("projects.graphql.types.EventSeriesType", description="The recurring event this is one of.")
     region = Join(RegionType, required=True)
     project = Join("projects.graphql.types.ProjectType", description="The project the event belongs to.")
     citations = PublicConnectionField(CitationType, relation="citations", queryset=citation_queryset,
-                                      default_ordering=("source_date", "offset"),
-                                      description="The quotes stating this event.")
+                                      sorting=CITATION_SORTING, description="The quotes stating this event.")
 
     @classmethod
     def rows(cls):
@@ -61,17 +58,14 @@ class ProjectType(PublicObjectType):
         fields = ("slug", "name_zh", "name_en", "description", *TIMESTAMPS)
 
     public_key = "slug"
-    ordering_fields = {"slug": "slug", "name_en": "name_en", "updated_at": "updated_at"}
 
     topic = Join(TopicType, required=True)
     regions = RelatedList(RegionType, relation="regions", queryset=lambda: region_list().alive().order_by("code"),
                           description="Regions the project is located in.")
     timeline = PublicConnectionField(ProjectStatusType, relation="timeline", filterset_class=ProjectStatusFilterSet,
-                                     queryset=selectors.project_status_list, default_ordering=("date_start",),
-                                     description="The project's status statements, in date order.")
+                                     queryset=selectors.project_status_list, description="The project's status statements, in date order.")
     events = PublicConnectionField(EventType, relation="events", filterset_class=EventFilterSet,
-                                   queryset=selectors.event_list, default_ordering=("start_date", "slug"),
-                                   description="Events of this project.")
+                                   queryset=selectors.event_list, description="Events of this project.")
 
     @classmethod
     def rows(cls):
@@ -86,11 +80,9 @@ class EventSeriesType(PublicObjectType):
         fields = ("slug", "name_zh", "name_en", *TIMESTAMPS)
 
     public_key = "slug"
-    ordering_fields = {"slug": "slug", "updated_at": "updated_at"}
 
     events = PublicConnectionField(EventType, relation="events", filterset_class=EventFilterSet,
-                                   queryset=selectors.event_list, default_ordering=("start_date", "slug"),
-                                   description="The events of the series.")
+                                   queryset=selectors.event_list, description="The events of the series.")
 
     @classmethod
     def rows(cls):

@@ -25,8 +25,6 @@ class IndicatorViewSet(PublicViewSet):
     selector = staticmethod(selectors.indicator_list)
     serializer_class = IndicatorSerializer
     filterset_class = IndicatorFilterSet
-    ordering_fields = {"code": "code", "name_en": "name_en", "updated_at": "updated_at"}
-    default_ordering = ("code",)
     cache_models = OBSERVATION_TABLES
 
     def get_serializer_class(self):
@@ -45,9 +43,6 @@ class ObservationViewSet(PublicViewSet):
     serializer_class = ObservationSerializer
     filterset_class = ObservationFilterSet
     lookup_field = "uid"
-    # Each ordering is served by an index ending in id (see the obs_keyset_* indexes).
-    ordering_fields = {"indicator": "indicator_id", "period_start": "period_start", "updated_at": "updated_at"}
-    default_ordering = ("indicator", "period_start")
     cache_models = OBSERVATION_TABLES
 
 
@@ -55,8 +50,7 @@ class ObservationViewSet(PublicViewSet):
                                        description="The indicator's time series: the observations filters apply."))
 class IndicatorObservationViewSet(ObservationViewSet):
     entity = "indicator_observations"
-    parent = Parent(Indicator, "code", "indicator", "indicator")
-    default_ordering = ("period_start",)
+    parent = Parent(Indicator, "code", "indicator", "indicator", default_ordering=("period_start",))
 
 
 @extend_schema_view(list=extend_schema(summary="List the observations citing a source"))

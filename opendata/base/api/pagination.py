@@ -14,7 +14,6 @@ import binascii
 import datetime as dt
 import json
 from collections import OrderedDict
-from dataclasses import dataclass
 from decimal import Decimal
 
 from django.db import connection
@@ -25,42 +24,18 @@ from rest_framework.response import Response
 from rest_framework.utils.urls import remove_query_param, replace_query_param
 
 from opendata.base.api.errors import InvalidParameters
-from opendata.base.filters import StrictBooleanField
+from opendata.base.filters import InvalidSort, SortKey, Sorting, StrictBooleanField
 
 DEFAULT_PAGE_SIZE = 50
 MAX_PAGE_SIZE = 1000
 
 
-@dataclass(frozen=True)
-class SortKey:
-    public: str       # name in the `ordering` parameter ("" for the hidden tie-breaker)
-    attr: str         # model attribute (a non-null column)
-    descending: bool
-
-    def order_expr(self, reverse: bool = False):
-        desc = self.descending != reverse
-        return F(self.attr).desc() if desc else F(self.attr).asc()
-
-
-def parse_ordering(raw: str | None, view) -> tuple[str, list[SortKey]]:
-    """The `ordering` parameter (`-period_start,indicator`) as sort keys, with the primary key
-    appended as tie-breaker so that the order is total and a cursor names exactly one position."""
-    allowed: dict[str, str] = view.ordering_fields
-    text = raw if raw not in (None, "") else ",".join(view.default_ordering)
-    keys: list[SortKey] = []
-    for item in [p.strip() for p in text.split(",") if p.strip()]:
-        name = item.lstrip("-")
-        if name not in allowed:
-            choices = ", ".join(sorted(allowed))
-            raise InvalidParameters({"ordering": f"{name!r} is not a sort field; use one of: {choices} "
-                                                 f"(prefix with '-' for descending)."})
-        if any(k.public == name for k in keys):
-            raise InvalidParameters({"ordering": f"{name!r} is given twice."})
-        keys.append(SortKey(name, allowed[name], item.startswith("-")))
-    if not keys:
-        raise InvalidParameters({"ordering": "Give at least one sort field."})
-    keys.append(SortKey("", "pk", keys[-1].descending))
-    return ",".join(("-" if k.descending else "") + k.public for k in keys if k.public), keys
+def parse_ordering(raw: str | None, sorting: Sorting) -> tuple[str, list[SortKey]]:
+    """The `ordering` parameter (`-period_start,indicator`) as sort keys (see Sorting.parse)."""
+    try:
+        return sorting.parse(raw)
+    except InvalidSort as exc:
+        raise InvalidParameters({"ordering": str(exc)}) from None
 
 
 def key_values(obj, keys: list[SortKey]) -> list:
@@ -154,7 +129,7 @@ class KeysetPagination(BasePagination):
         params = request.query_params
         self.request = request
         self.page_size = parse_page_size(params.get(self.page_size_query_param))
-        self.ordering, self.keys = parse_ordering(params.get(self.ordering_query_param), view)
+        self.ordering, self.keys = parse_ordering(params.get(self.ordering_query_param), view.sorting)
         token = params.get(self.cursor_query_param)
         values, backwards = (decode_cursor(token, ordering=self.ordering, keys=self.keys, model=queryset.model)
                              if token else (None, False))
@@ -230,8 +205,8 @@ class KeysetPagination(BasePagination):
         }
 
     def get_schema_operation_parameters(self, view):
-        fields = ", ".join(f"`{f}`" for f in sorted(view.ordering_fields))
-        default = ",".join(view.default_ordering)
+        fields = ", ".join(f"`{f}`" for f in sorted(view.sorting.fields))
+        default = ",".join(view.sorting.default)
         return [
             {"name": self.cursor_query_param, "in": "query", "required": False, "schema": {"type": "string"},
              "description": "Opaque position, taken from the `next` or `previous` link of a page. Do not build it."},
@@ -243,6 +218,6 @@ class KeysetPagination(BasePagination):
              "description": "`true` adds `count` (records matching the filters) to the body and an "
                             "`X-Total-Count` header. Counting costs a query; ask only when needed."},
             {"name": self.ordering_query_param, "in": "query", "required": False,
-             "schema": {"type": "string", "default": default}, "example": "-" + view.default_ordering[0].lstrip("-"),
+             "schema": {"type": "string", "default": default}, "example": "-" + view.sorting.default[0].lstrip("-"),
              "description": f"Comma-separated sort fields, `-` for descending. Fields: {fields}. Default `{default}`."},
         ]

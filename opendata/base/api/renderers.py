@@ -18,7 +18,8 @@ from rest_framework.renderers import BaseRenderer, JSONRenderer
 from rest_framework.utils.encoders import JSONEncoder
 
 from opendata.base.api.errors import InvalidParameters
-from opendata.base.api.pagination import SortKey, after_q, key_values
+from opendata.base.api.pagination import after_q, key_values
+from opendata.base.filters import SortKey
 
 EXPORT_CHUNK = 1000
 CSV_MEDIA_TYPE = "text/csv"

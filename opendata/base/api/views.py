@@ -82,6 +82,7 @@ class Parent:
     lookup_field: str
     filter_param: str   # the FilterSet parameter the URL pins to the parent's key
     label: str
+    default_ordering: tuple[str, ...] = ()  # the collection's natural order under this parent, if not the FilterSet's
 
 
 class PinnedFilterBackend(DjangoFilterBackend):
@@ -103,8 +104,6 @@ class PublicViewSet(ConditionalGetMixin, viewsets.GenericViewSet):
     entity: str = ""                     # operation ids: <entity>_<action>
     label: str = ""                      # in messages: "indicator"
     selector = None                      # () -> QuerySet, including soft-deleted rows
-    ordering_fields: dict[str, str] = {}
-    default_ordering: tuple[str, ...] = ()
     parent: Parent | None = None
     export_name: str = ""
 
@@ -115,6 +114,15 @@ class PublicViewSet(ConditionalGetMixin, viewsets.GenericViewSet):
 
     def get_queryset(self):
         return type(self).selector()
+
+    @property
+    def sorting(self):
+        """The resource's sorting (declared on its FilterSet), in a nested collection with its parent's
+        natural order as default."""
+        sorting = self.filterset_class.sorting
+        if self.parent is not None and self.parent.default_ordering:
+            sorting = sorting.with_default(*self.parent.default_ordering)
+        return sorting
 
     # -- request checks ------------------------------------------------------------------------
     def initial(self, request, *args, **kwargs):
@@ -182,7 +190,7 @@ class PublicViewSet(ConditionalGetMixin, viewsets.GenericViewSet):
         queryset = self.filter_queryset(self.get_queryset())
         fmt = request.accepted_renderer.format
         if fmt in EXPORT_FORMATS:
-            _, keys = parse_ordering(request.query_params.get("ordering"), self)
+            _, keys = parse_ordering(request.query_params.get("ordering"), self.sorting)
             return export_response(
                 fmt=fmt,
                 serialize=lambda rows: self.get_serializer(rows, many=True).data,

@@ -11,8 +11,7 @@ from itertools import groupby
 import django_filters
 import graphene
 from django.core.exceptions import ValidationError
-from django.db.models import F, Model, QuerySet, prefetch_related_objects
-from django.db.models.constants import LOOKUP_SEP
+from django.db.models import Model, QuerySet, prefetch_related_objects
 from graphene.types.argument import to_arguments
 from graphene.types.utils import get_type
 from graphene.utils.str_converters import to_camel_case
@@ -21,7 +20,7 @@ from graphene_django.filter import DjangoFilterConnectionField
 from graphql import GraphQLError, get_named_type
 from graphql.execution.values import get_argument_values
 
-from opendata.base.filters import CodeListFilter, StrictBooleanFilter
+from opendata.base.filters import CitesSource, CodeListFilter, InvalidSort, Sorting, StrictBooleanFilter
 from opendata.base.graphql.connections import CountableConnection, PageArgs, make_connection
 from opendata.base.graphql.planner import (
     ListPlan,
@@ -46,8 +45,6 @@ class PublicObjectType(DjangoObjectType):
 
     public_key: str = "code"
     deferred_fields: tuple[str, ...] = ()  # columns fetched only when selected (a source's text)
-    # orderBy values -> model fields; every ordering ends with the primary key (a stable page order).
-    ordering_fields: dict[str, str] = {}
 
     @classmethod
     def __init_subclass_with_meta__(cls, **options):
@@ -190,9 +187,13 @@ class PublicConnectionField(DjangoFilterConnectionField):
     invalid filter into a GraphQL error naming the argument, and has no `offset` argument.
     """
 
-    def __init__(self, type_, *, filterset_class=None, queryset: Callable[[], QuerySet],
-                 default_ordering: tuple[str, ...], relation: str | None = None, batch=None, **kwargs):
-        self.queryset, self.default_ordering = queryset, default_ordering
+    def __init__(self, type_, *, filterset_class=None, queryset: Callable[[], QuerySet], sorting: Sorting | None = None,
+                 default_ordering: tuple[str, ...] = (), relation: str | None = None, batch=None, **kwargs):
+        # How the rows sort: the FilterSet's declaration (or `sorting` for rows without one), with
+        # `default_ordering` as this connection's natural order where it differs.
+        sorting = sorting or filterset_class.sorting
+        self.sorting = sorting.with_default(*default_ordering) if default_ordering else sorting
+        self.queryset = queryset
         self.relation, self.batch = relation, batch
         kwargs.setdefault("required", True)
         super().__init__(type_, filterset_class=filterset_class, **kwargs)
@@ -201,12 +202,8 @@ class PublicConnectionField(DjangoFilterConnectionField):
     @property
     def args(self):
         base = {k: v for k, v in (self._base_args or {}).items() if k != "offset"}
-        if self.node_type.ordering_fields:
-            base["order_by"] = graphene.Argument(
-                graphene.List(graphene.NonNull(graphene.String)),
-                description=f"Sort by {', '.join(self.node_type.ordering_fields)} (`-` before a field: descending). "
-                            f"Default: {', '.join(self.default_ordering)}.",
-            )
+        base["order_by"] = graphene.Argument(graphene.List(graphene.NonNull(graphene.String)),
+                                             description=self.sorting.describe())
         return to_arguments(base, self.filtering_args)
 
     @args.setter
@@ -232,17 +229,12 @@ class PublicConnectionField(DjangoFilterConnectionField):
         return self.resolve_nested if self.nested else self.resolve_root
 
     # --- querysets -------------------------------------------------------------------------------
-    def ordering(self, args: dict) -> list[str]:
-        fields = self.node_type.ordering_fields
-        wanted = args.get("order_by") or self.default_ordering
-        order = []
-        for item in wanted:
-            name = item.removeprefix("-")
-            if name not in fields:
-                raise GraphQLError(f"orderBy: {item!r} is not one of: {', '.join(fields)} (prefix - to descend).",
-                                   extensions={"code": "INVALID_ARGUMENT", "argument": "orderBy"})
-            order.append(("-" if item.startswith("-") else "") + fields[name])
-        return [*order, "pk"]
+    def ordering(self, args: dict) -> list:
+        try:
+            _, keys = self.sorting.parse(args.get("order_by"))
+        except InvalidSort as exc:
+            raise GraphQLError(f"orderBy: {exc}", extensions={"code": "INVALID_ARGUMENT", "argument": "orderBy"}) from None
+        return [k.order_expr() for k in keys]
 
     def filtered(self, args: dict, request=None) -> QuerySet:
         """The rows the arguments select, ordered (not yet shaped for a selection)."""
@@ -304,26 +296,17 @@ class PublicConnectionField(DjangoFilterConnectionField):
                                count=lambda: len(rows))
 
 
-def through_citations(source_path: str = "citations__source"):
-    """A batch loader of the facts (observations, statements, events) citing each source: one query
-    for all the sources of a page, rows in the connection's order."""
+def citing(cites: CitesSource):
+    """A batch loader of the facts (observations, statements, events) citing each source, by the one
+    rule of "cites this source" (opendata.base.filters.CitesSource): one query for all the sources of
+    a page, rows in the connection's order."""
 
     def load(parents: list[Model], queryset: QuerySet) -> dict:
-        citations = source_path.split(LOOKUP_SEP)[0]
-        rows = (
-            queryset.filter(**{f"{source_path}__in": [p.pk for p in parents],
-                               f"{citations}__deleted_at__isnull": True})
-            .annotate(_parent_pk=F(f"{source_path}_id"))
-            .distinct()
-        )
-        return {pk: list(group) for pk, group in groupby(sorted(rows, key=_parent_order), key=_parent_pk)}
+        rows = cites.per_source(queryset, [p.pk for p in parents])
+        return {pk: list(group) for pk, group in groupby(sorted(rows, key=_source_id), key=_source_id)}
 
     return load
 
 
-def _parent_pk(row):
-    return row._parent_pk
-
-
-def _parent_order(row):
-    return row._parent_pk  # sorted() is stable: each parent's rows keep the queryset's order
+def _source_id(row):
+    return row._source_id  # sorted() is stable: each source's rows keep the queryset's order

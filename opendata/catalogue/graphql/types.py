@@ -6,13 +6,14 @@ from __future__ import annotations
 import graphene
 from graphene_django import DjangoObjectType
 
-from indicators.filters import IndicatorFilterSet, ObservationFilterSet
+from indicators.filters import OBSERVATION_CITES, IndicatorFilterSet, ObservationFilterSet
 from indicators.selectors import indicator_list, observation_list
 from opendata.catalogue import selectors
 from opendata.catalogue.filters import RegionFilterSet
-from opendata.base.graphql.fields import Join, PublicConnectionField, PublicObjectType, RelatedList, through_citations
+from opendata.catalogue.filters import CITATION_SORTING
+from opendata.base.graphql.fields import Join, PublicConnectionField, PublicObjectType, RelatedList, citing
 from opendata.catalogue.models import Citation, Region, Source, SourcePeriod, Topic, Unit
-from projects.filters import EventFilterSet, ProjectFilterSet, ProjectStatusFilterSet
+from projects.filters import EVENT_CITES, STATUS_CITES, EventFilterSet, ProjectFilterSet, ProjectStatusFilterSet
 from projects.selectors import event_list, project_list, project_status_list
 
 TIMESTAMPS = ("created_at", "updated_at", "deleted_at")
@@ -30,14 +31,11 @@ class TopicType(PublicObjectType):
         description = "A policy area (agriculture, transport...) grouping indicators and projects."
         fields = ("code", "name_zh", "name_en", "description", *TIMESTAMPS)
 
-    ordering_fields = {"code": "code", "name_en": "name_en", "updated_at": "updated_at"}
 
     indicators = PublicConnectionField(INDICATOR, relation="indicators", filterset_class=IndicatorFilterSet,
-                                       queryset=indicator_list, default_ordering=("code",),
-                                       description="Indicators of this topic.")
+                                       queryset=indicator_list, description="Indicators of this topic.")
     projects = PublicConnectionField(PROJECT, relation="projects", filterset_class=ProjectFilterSet,
-                                     queryset=project_list, default_ordering=("slug",),
-                                     description="Projects of this topic.")
+                                     queryset=project_list, description="Projects of this topic.")
 
     @classmethod
     def rows(cls):
@@ -51,22 +49,19 @@ class RegionType(PublicObjectType):
         description = "The city, its districts, counties, development zones. Region filters include sub-regions."
         fields = ("code", "name_zh", "name_en", "kind", *TIMESTAMPS)
 
-    ordering_fields = {"code": "code", "name_en": "name_en", "kind": "kind", "updated_at": "updated_at"}
 
     parent = Join("opendata.catalogue.graphql.types.RegionType", description="The region this one belongs to.")
     children = PublicConnectionField("opendata.catalogue.graphql.types.RegionType", relation="children",
                                      filterset_class=RegionFilterSet, queryset=selectors.region_list,
-                                     default_ordering=("code",), description="Regions directly below this one.")
+                                     description="Regions directly below this one.")
     observations = PublicConnectionField(
         OBSERVATION, relation="observations", filterset_class=ObservationFilterSet, queryset=observation_list,
-        default_ordering=("indicator", "period_start"),
         description="Observations of this region itself (for its sub-regions too, use the root `observations` "
                     "with `region`).")
     projects = PublicConnectionField(PROJECT, relation="projects", filterset_class=ProjectFilterSet,
-                                     queryset=project_list, default_ordering=("slug",),
-                                     description="Projects located in this region.")
+                                     queryset=project_list, description="Projects located in this region.")
     events = PublicConnectionField(EVENT, relation="events", filterset_class=EventFilterSet, queryset=event_list,
-                                   default_ordering=("start_date", "slug"), description="Events held in this region.")
+                                   description="Events held in this region.")
 
     @classmethod
     def rows(cls):
@@ -81,7 +76,6 @@ class UnitType(PublicObjectType):
         fields = ("symbol", "name_en", "base_unit", "factor", *TIMESTAMPS)
 
     public_key = "symbol"
-    ordering_fields = {"symbol": "symbol", "base_unit": "base_unit", "updated_at": "updated_at"}
 
     @classmethod
     def rows(cls):
@@ -106,23 +100,19 @@ class SourceType(PublicObjectType):
 
     public_key = "slug"
     deferred_fields = ("text",)
-    ordering_fields = {"date": "date", "slug": "slug", "updated_at": "updated_at"}
 
     periods = RelatedList(SourcePeriodType, relation="periods", queryset=selectors.source_period_list,
                           description="The periods the source speaks of.")
     citations = PublicConnectionField("opendata.catalogue.graphql.types.CitationType", relation="citations",
-                                      queryset=selectors.citation_queryset, default_ordering=("offset",),
+                                      queryset=selectors.citation_queryset, sorting=CITATION_SORTING, default_ordering=("offset",),
                                       description="The quotes of this source that facts cite.")
-    observations = PublicConnectionField(OBSERVATION, batch=through_citations(), filterset_class=ObservationFilterSet,
-                                         queryset=observation_list, default_ordering=("indicator", "period_start"),
-                                         description="Observations citing this source.")
-    project_statuses = PublicConnectionField(PROJECT_STATUS, batch=through_citations(),
+    observations = PublicConnectionField(OBSERVATION, batch=citing(OBSERVATION_CITES), filterset_class=ObservationFilterSet,
+                                         queryset=observation_list, description="Observations citing this source.")
+    project_statuses = PublicConnectionField(PROJECT_STATUS, batch=citing(STATUS_CITES),
                                              filterset_class=ProjectStatusFilterSet, queryset=project_status_list,
-                                             default_ordering=("date_start",),
                                              description="Project timeline statements citing this source.")
-    events = PublicConnectionField(EVENT, batch=through_citations(), filterset_class=EventFilterSet,
-                                   queryset=event_list, default_ordering=("start_date", "slug"),
-                                   description="Events citing this source.")
+    events = PublicConnectionField(EVENT, batch=citing(EVENT_CITES), filterset_class=EventFilterSet,
+                                   queryset=event_list, description="Events citing this source.")
 
     @classmethod
     def rows(cls):
@@ -137,7 +127,6 @@ class CitationType(PublicObjectType):
         fields = ("uid", "quote", "offset", "garbled", *TIMESTAMPS)
 
     public_key = "uid"
-    ordering_fields = {"source_date": "source__date", "offset": "offset"}
 
     source = Join(SourceType, required=True, description="The document quoted.")
     end = graphene.Int(required=True, description="Offset just past the quote's last character (Unicode characters).")

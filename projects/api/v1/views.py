@@ -30,8 +30,6 @@ class ProjectViewSet(PublicViewSet):
     serializer_class = ProjectSerializer
     filterset_class = ProjectFilterSet
     lookup_field = "slug"
-    ordering_fields = {"slug": "slug", "name_en": "name_en", "updated_at": "updated_at"}
-    default_ordering = ("slug",)
     cache_models = PROJECT_TABLES
 
 
@@ -46,8 +44,6 @@ class ProjectStatusViewSet(PublicViewSet):
     serializer_class = ProjectStatusSerializer
     filterset_class = ProjectStatusFilterSet
     lookup_field = "uid"
-    ordering_fields = {"date_start": "date_start", "updated_at": "updated_at"}
-    default_ordering = ("date_start",)
     cache_models = (ProjectStatus, Project, Citation, Source)
 
 
@@ -73,8 +69,6 @@ class EventViewSet(PublicViewSet):
     serializer_class = EventSerializer
     filterset_class = EventFilterSet
     lookup_field = "slug"
-    ordering_fields = {"start_date": "start_date", "slug": "slug", "updated_at": "updated_at"}
-    default_ordering = ("start_date", "slug")
     cache_models = EVENT_TABLES
 
 
@@ -104,6 +98,4 @@ class EventSeriesViewSet(PublicViewSet):
     serializer_class = EventSeriesSerializer
     filterset_class = EventSeriesFilterSet
     lookup_field = "slug"
-    ordering_fields = {"slug": "slug", "updated_at": "updated_at"}
-    default_ordering = ("slug",)
     cache_models = (EventSeries,)

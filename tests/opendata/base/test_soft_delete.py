@@ -3,7 +3,7 @@
 import pytest
 
 from indicators.models import Observation
-from opendata.loader.services import record_restore, record_soft_delete
+from opendata.base.services import record_restore, record_soft_delete
 from tests.factories import ObservationFactory
 
 pytestmark = pytest.mark.django_db

@@ -34,8 +34,6 @@ class SourceViewSet(PublicViewSet):
     serializer_class = SourceSerializer
     filterset_class = SourceFilterSet
     lookup_field = "slug"
-    ordering_fields = {"date": "date", "slug": "slug", "updated_at": "updated_at"}
-    default_ordering = ("date", "slug")
     cache_models = (Source,)
 
     def get_queryset(self):
@@ -65,8 +63,6 @@ class RegionViewSet(PublicViewSet):
     selector = staticmethod(selectors.region_list)
     serializer_class = RegionSerializer
     filterset_class = RegionFilterSet
-    ordering_fields = {"code": "code", "name_en": "name_en", "kind": "kind", "updated_at": "updated_at"}
-    default_ordering = ("code",)
     cache_models = (Region,)
 
 
@@ -83,8 +79,6 @@ class TopicViewSet(PublicViewSet):
     selector = staticmethod(selectors.topic_list)
     serializer_class = TopicSerializer
     filterset_class = TopicFilterSet
-    ordering_fields = {"code": "code", "name_en": "name_en", "updated_at": "updated_at"}
-    default_ordering = ("code",)
     cache_models = (Topic,)
 
 
@@ -97,6 +91,4 @@ class UnitViewSet(PublicViewSet):
     serializer_class = UnitSerializer
     filterset_class = UnitFilterSet
     lookup_field = "symbol"
-    ordering_fields = {"symbol": "symbol", "base_unit": "base_unit", "updated_at": "updated_at"}
-    default_ordering = ("symbol",)
     cache_models = (Unit,)

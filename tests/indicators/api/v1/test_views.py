@@ -12,7 +12,7 @@ from decimal import Decimal
 import pytest
 from django.utils import timezone
 
-from opendata.loader.services import record_soft_delete
+from opendata.base.services import record_soft_delete
 from tests import api_helpers as h
 from tests.factories import IndicatorFactory, ObservationFactory, RegionFactory, SourceFactory, TopicFactory, UnitFactory
 

@@ -8,7 +8,7 @@ import datetime as dt
 import pytest
 from django.utils import timezone
 
-from opendata.loader.services import record_soft_delete
+from opendata.base.services import record_soft_delete
 from tests import api_helpers as h
 from tests.factories import (
     EventSeriesFactory,

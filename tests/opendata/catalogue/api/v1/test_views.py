@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from opendata.loader.services import record_soft_delete
+from opendata.base.services import record_soft_delete
 from tests import api_helpers as h
 from tests.factories import RegionFactory, SourceFactory, TopicFactory, UnitFactory
 
