@@ -9,14 +9,16 @@ from indicators.models import Indicator, Observation
 from indicators.selectors import observation_most_recent
 from opendata.base.filters import (
     CitesSource,
+    CitesSourceFilter,
     CodeListFilter,
     PeriodBoundFilter,
     PublicFilterSet,
+    SearchFilter,
     Sorting,
     StrictBooleanFilter,
     StrictChoiceFilter,
-    text_search_q,
 )
+from opendata.catalogue.filters import RegionTreeFilter
 from opendata.catalogue.selectors import region_with_descendants_ids
 
 INDICATOR_SEARCH_FIELDS = ("code", "name_zh", "name_en", "description")
@@ -32,11 +34,11 @@ class IndicatorFilterSet(PublicFilterSet):
     unit = django_filters.CharFilter(field_name="unit__symbol", help_text="Unit as written (e.g. `亿元`, `%`).")
     region = CodeListFilter(method="filter_region",
                             help_text="Indicators with observations in these regions or their sub-regions.")
-    source = CodeListFilter(method="filter_source", help_text="Indicators with observations citing these sources.")
+    source = CitesSourceFilter(INDICATOR_CITES, help_text="Indicators with observations citing these sources.")
     has_target = StrictBooleanFilter(method="filter_has_target",
                                      help_text="Indicators that have (or lack) a target observation.")
-    q = django_filters.CharFilter(method="filter_q", max_length=200,
-                                  help_text="Search code, Chinese and English names and description (substring).")
+    q = SearchFilter(fields=INDICATOR_SEARCH_FIELDS,
+                     help_text="Search code, Chinese and English names and description (substring).")
 
     class Meta:
         model = Indicator
@@ -48,8 +50,6 @@ class IndicatorFilterSet(PublicFilterSet):
         ids = region_with_descendants_ids(value)
         return qs.filter(Exists(Observation.objects.alive().filter(indicator=OuterRef("pk"), region_id__in=ids)))
 
-    def filter_source(self, qs, name, value):
-        return qs.filter(INDICATOR_CITES.q(value))
 
     def filter_has_target(self, qs, name, value):
         if value is None:
@@ -57,20 +57,17 @@ class IndicatorFilterSet(PublicFilterSet):
         has = Exists(Observation.objects.alive().filter(indicator=OuterRef("pk"), kind=Observation.Kind.TARGET))
         return qs.filter(has if value else ~has)
 
-    def filter_q(self, qs, name, value):
-        return qs.filter(text_search_q(value, INDICATOR_SEARCH_FIELDS)) if value else qs
-
 
 class ObservationFilterSet(PublicFilterSet):
     indicator = CodeListFilter(field_name="indicator__code", help_text="Indicator codes, comma-separated.")
     topic = CodeListFilter(field_name="indicator__topic__code", help_text="Topic codes, comma-separated.")
-    region = CodeListFilter(method="filter_region",
-                            help_text="Region codes, comma-separated; each includes its sub-regions.")
+    region = RegionTreeFilter(field_name="region_id",
+                              help_text="Region codes, comma-separated; each includes its sub-regions.")
     region_exact = CodeListFilter(field_name="region__code", help_text="Region codes, without sub-regions.")
     kind = StrictChoiceFilter(choices=Observation.Kind.choices, help_text="`actual` (a result) or `target` (a goal).")
     comparator = StrictChoiceFilter(choices=Observation.Comparator.choices,
                                     help_text="How the value is qualified in the text.")
-    source = CodeListFilter(method="filter_source", help_text="Source slugs, comma-separated: facts citing them.")
+    source = CitesSourceFilter(OBSERVATION_CITES, help_text="Source slugs, comma-separated: facts citing them.")
     period_from = PeriodBoundFilter(field_name="period_end", lookup_expr="gte",
                                     help_text="Periods ending on or after this year (YYYY) or date (YYYY-MM-DD).")
     period_to = PeriodBoundFilter(field_name="period_start", lookup_expr="lte", upper=True,
@@ -78,8 +75,8 @@ class ObservationFilterSet(PublicFilterSet):
     mrv = django_filters.NumberFilter(method="filter_mrv", min_value=1, max_value=100,
                                       help_text="Most recent values: the N latest observations per indicator, "
                                                 "region and kind (after the other filters).")
-    q = django_filters.CharFilter(method="filter_q", max_length=200,
-                                  help_text="Search the indicator's code, names and description (substring).")
+    q = SearchFilter(fields=tuple(f"indicator__{f}" for f in INDICATOR_SEARCH_FIELDS),
+                     help_text="Search the indicator's code, names and description (substring).")
 
     class Meta:
         model = Observation
@@ -89,14 +86,6 @@ class ObservationFilterSet(PublicFilterSet):
     sorting = Sorting({"indicator": "indicator_id", "period_start": "period_start", "updated_at": "updated_at"},
                       default=("indicator", "period_start"))
 
-    def filter_region(self, qs, name, value):
-        return qs.filter(region_id__in=region_with_descendants_ids(value))
-
-    def filter_source(self, qs, name, value):
-        return qs.filter(OBSERVATION_CITES.q(value))
-
-    def filter_q(self, qs, name, value):
-        return qs.filter(text_search_q(value, tuple(f"indicator__{f}" for f in INDICATOR_SEARCH_FIELDS))) if value else qs
 
     def filter_mrv(self, qs, name, value):
         return qs  # applied last, in filter_queryset, so that it ranks what the other filters kept

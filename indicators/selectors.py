@@ -17,10 +17,6 @@ def indicator_list() -> QuerySet[Indicator]:
     return Indicator.objects.all().select_related("unit", "topic")
 
 
-def indicator_get(*, code: str) -> Indicator:
-    return indicator_list().alive().get(code=code)
-
-
 def observation_list() -> QuerySet[Observation]:
     """Observations with indicator, unit, region and citations (with their source) in a constant
     number of queries, whatever the page size."""
@@ -29,10 +25,6 @@ def observation_list() -> QuerySet[Observation]:
         .select_related("indicator", "indicator__unit", "indicator__topic", "region", "unit")
         .prefetch_related(citations_prefetch())
     )
-
-
-def observation_get(*, uid) -> Observation:
-    return observation_list().alive().get(uid=uid)
 
 
 def observation_most_recent(queryset: QuerySet[Observation], *, n: int) -> QuerySet[Observation]:

@@ -2,18 +2,19 @@
 
 from __future__ import annotations
 
-import django_filters
 from django.db.models import Exists, OuterRef, Q
 
 from opendata.base.filters import (
     CitesSource,
+    CitesSourceFilter,
     CodeListFilter,
     PeriodBoundFilter,
     PublicFilterSet,
+    SearchFilter,
     Sorting,
     StrictChoiceFilter,
-    text_search_q,
 )
+from opendata.catalogue.filters import RegionTreeFilter
 from opendata.catalogue.selectors import region_with_descendants_ids
 from projects.models import Event, EventSeries, Project, ProjectStatus
 
@@ -31,13 +32,13 @@ class ProjectFilterSet(PublicFilterSet):
                                 help_text="Projects with a timeline statement of this status.")
     status_kind = StrictChoiceFilter(choices=ProjectStatus.Kind.choices, method="filter_status",
                                      help_text="With `status`: only statements of this kind (`actual` or `target`).")
-    source = CodeListFilter(method="filter_source", help_text="Projects with a statement citing these sources.")
+    source = CitesSourceFilter(PROJECT_CITES, help_text="Projects with a statement citing these sources.")
     date_from = PeriodBoundFilter(method="filter_status",
                                   help_text="Projects with a statement dated on or after this year or date.")
     date_to = PeriodBoundFilter(method="filter_status", upper=True,
                                 help_text="Projects with a statement dated on or before this year or date.")
-    q = django_filters.CharFilter(method="filter_q", max_length=200,
-                                  help_text="Search slug, Chinese and English names and description (substring).")
+    q = SearchFilter(fields=SEARCH_FIELDS,
+                     help_text="Search slug, Chinese and English names and description (substring).")
 
     class Meta:
         model = Project
@@ -67,27 +68,21 @@ class ProjectFilterSet(PublicFilterSet):
             cond &= Q(date_start__lte=data["date_to"])
         return qs.filter(Exists(ProjectStatus.objects.filter(cond)))
 
-    def filter_source(self, qs, name, value):
-        return qs.filter(PROJECT_CITES.q(value))
-
-    def filter_q(self, qs, name, value):
-        return qs.filter(text_search_q(value, SEARCH_FIELDS)) if value else qs
-
 
 class EventFilterSet(PublicFilterSet):
     slug = CodeListFilter(field_name="slug", help_text="Event slugs, comma-separated.")
     kind = StrictChoiceFilter(choices=Event.Kind.choices, help_text="Kind of event.")
     series = CodeListFilter(field_name="series__slug", help_text="Event series slugs, comma-separated.")
     status = StrictChoiceFilter(choices=Event.Status.choices, help_text="`held` or `planned`.")
-    region = CodeListFilter(method="filter_region", help_text="Region codes; each includes its sub-regions.")
+    region = RegionTreeFilter(field_name="region_id", help_text="Region codes; each includes its sub-regions.")
     project = CodeListFilter(field_name="project__slug", help_text="Project slugs, comma-separated.")
-    source = CodeListFilter(method="filter_source", help_text="Events citing these sources.")
+    source = CitesSourceFilter(EVENT_CITES, help_text="Events citing these sources.")
     date_from = PeriodBoundFilter(method="filter_date_from",
                                   help_text="Events ending (or starting) on or after this year or date.")
     date_to = PeriodBoundFilter(field_name="start_date", lookup_expr="lte", upper=True,
                                 help_text="Events starting on or before this year or date.")
-    q = django_filters.CharFilter(method="filter_q", max_length=200,
-                                  help_text="Search slug, Chinese and English names and description (substring).")
+    q = SearchFilter(fields=SEARCH_FIELDS,
+                     help_text="Search slug, Chinese and English names and description (substring).")
 
     class Meta:
         model = Event
@@ -96,17 +91,9 @@ class EventFilterSet(PublicFilterSet):
     sorting = Sorting({"start_date": "start_date", "slug": "slug", "updated_at": "updated_at"},
                       default=("start_date", "slug"))
 
-    def filter_region(self, qs, name, value):
-        return qs.filter(region_id__in=region_with_descendants_ids(value))
-
-    def filter_source(self, qs, name, value):
-        return qs.filter(EVENT_CITES.q(value))
 
     def filter_date_from(self, qs, name, value):
         return qs.filter(Q(end_date__gte=value) | Q(end_date__isnull=True, start_date__gte=value))
-
-    def filter_q(self, qs, name, value):
-        return qs.filter(text_search_q(value, SEARCH_FIELDS)) if value else qs
 
 
 class ProjectStatusFilterSet(PublicFilterSet):
@@ -116,7 +103,7 @@ class ProjectStatusFilterSet(PublicFilterSet):
     status = StrictChoiceFilter(choices=ProjectStatus.Status.choices, help_text="Status stated.")
     kind = StrictChoiceFilter(choices=ProjectStatus.Kind.choices,
                               help_text="`actual` (the document reports it) or `target` (it plans it).")
-    source = CodeListFilter(method="filter_source", help_text="Statements citing these sources.")
+    source = CitesSourceFilter(STATUS_CITES, help_text="Statements citing these sources.")
     date_from = PeriodBoundFilter(field_name="date_end", lookup_expr="gte",
                                   help_text="Statements dated on or after this year or date.")
     date_to = PeriodBoundFilter(field_name="date_start", lookup_expr="lte", upper=True,
@@ -128,13 +115,10 @@ class ProjectStatusFilterSet(PublicFilterSet):
 
     sorting = Sorting({"date_start": "date_start", "updated_at": "updated_at"}, default=("date_start",))
 
-    def filter_source(self, qs, name, value):
-        return qs.filter(STATUS_CITES.q(value))
-
 
 class EventSeriesFilterSet(PublicFilterSet):
     slug = CodeListFilter(field_name="slug", help_text="Series slugs, comma-separated.")
-    q = django_filters.CharFilter(method="filter_q", max_length=200, help_text="Search slug and names (substring).")
+    q = SearchFilter(fields=("slug", "name_zh", "name_en"), help_text="Search slug and names (substring).")
 
     class Meta:
         model = EventSeries
@@ -142,5 +126,3 @@ class EventSeriesFilterSet(PublicFilterSet):
 
     sorting = Sorting({"slug": "slug", "updated_at": "updated_at"}, default=("slug",))
 
-    def filter_q(self, qs, name, value):
-        return qs.filter(text_search_q(value, ("slug", "name_zh", "name_en"))) if value else qs

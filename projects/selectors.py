@@ -28,10 +28,6 @@ def project_list() -> QuerySet[Project]:
     )
 
 
-def project_get(*, slug: str) -> Project:
-    return project_list().alive().get(slug=slug)
-
-
 def event_series_list() -> QuerySet[EventSeries]:
     return EventSeries.objects.all()
 
@@ -44,5 +40,3 @@ def event_list() -> QuerySet[Event]:
     )
 
 
-def event_get(*, slug: str) -> Event:
-    return event_list().alive().get(slug=slug)

@@ -108,6 +108,18 @@ class StrictChoiceFilter(django_filters.ChoiceFilter):
         super().__init__(*args, **kwargs)
 
 
+class SearchFilter(django_filters.CharFilter):
+    """`q`: free-text search over `fields` (see text_search_q)."""
+
+    def __init__(self, *args, fields: tuple[str, ...], **kwargs):
+        kwargs.setdefault("max_length", 200)
+        super().__init__(*args, **kwargs)
+        self.search_fields = fields
+
+    def filter(self, qs, value):
+        return qs.filter(text_search_q(value, self.search_fields)) if value else qs
+
+
 def text_search_q(value: str, fields: tuple[str, ...]) -> Q:
     """Every whitespace-separated term must occur (case-insensitively, as a substring, so a Chinese
     fragment such as 汽车 finds 新能源汽车) in at least one of `fields`."""
@@ -271,3 +283,14 @@ class CitesSource:
             .annotate(_source_id=F(f"{relation}__source_id"))
             .distinct()
         )
+
+
+class CitesSourceFilter(CodeListFilter):
+    """`source`: records citing any of these source slugs, by the rule `cites` (a CitesSource)."""
+
+    def __init__(self, cites: CitesSource, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.cites = cites
+
+    def filter(self, qs, value):
+        return qs.filter(self.cites.q(value)) if value else qs

@@ -30,10 +30,6 @@ def source_list(*, with_text: bool = False) -> QuerySet[Source]:
     return qs if with_text else qs.defer("text")
 
 
-def source_get(*, slug: str, with_text: bool = False) -> Source:
-    return source_list(with_text=with_text).alive().get(slug=slug)
-
-
 def region_list() -> QuerySet[Region]:
     return Region.objects.all().select_related("parent")
 
@@ -45,10 +41,6 @@ def region_with_descendants_ids(codes: list[str]) -> list[int]:
 
 def topic_list() -> QuerySet[Topic]:
     return Topic.objects.all()
-
-
-def topic_get(*, code: str) -> Topic:
-    return topic_list().alive().get(code=code)
 
 
 def unit_list(*, include_deleted: bool = False) -> QuerySet[Unit]:
