@@ -3,7 +3,7 @@
 from django.contrib import admin
 
 from indicators.models import Indicator, Observation
-from opendata.catalogue.admin import PublicAdmin
+from opendata.base.admin import PublicAdmin
 
 
 class ObservationCitationInline(admin.TabularInline):

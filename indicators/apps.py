@@ -3,3 +3,6 @@ from django.apps import AppConfig
 
 class IndicatorsConfig(AppConfig):
     name = "indicators"
+
+    def ready(self):
+        from indicators import links  # noqa: F401 - registers the lists it adds to the catalogue's records

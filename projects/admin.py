@@ -2,7 +2,7 @@
 
 from django.contrib import admin
 
-from opendata.catalogue.admin import PublicAdmin
+from opendata.base.admin import PublicAdmin
 from projects.models import Event, EventSeries, Project, ProjectStatus
 
 

@@ -7,9 +7,10 @@ import graphene
 from indicators import selectors
 from indicators.filters import ObservationFilterSet
 from indicators.models import Indicator, Observation
-from opendata.catalogue.filters import CITATION_SORTING
 from opendata.base.graphql.fields import Join, PublicConnectionField, PublicObjectType, RelatedList
-from opendata.catalogue.graphql.types import TIMESTAMPS, CitationType, RegionType, TopicType, UnitType
+from opendata.base.models import TIMESTAMPS
+from opendata.catalogue.filters import CITATION_SORTING
+from opendata.catalogue.graphql.types import CitationType, RegionType, TopicType, UnitType
 from opendata.catalogue.selectors import citation_queryset
 
 

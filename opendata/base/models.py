@@ -16,6 +16,10 @@ def natural_uid(*parts: object) -> uuid.UUID:
     return uuid.uuid5(OPENDATA_NAMESPACE, "|".join(str(p) for p in parts))
 
 
+#: The bookkeeping fields every public record has, as the interfaces list them.
+TIMESTAMPS = ("created_at", "updated_at", "deleted_at")
+
+
 class PublicQuerySet(models.QuerySet):
     def alive(self):
         return self.filter(deleted_at__isnull=True)

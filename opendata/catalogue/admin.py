@@ -2,29 +2,8 @@
 
 from django.contrib import admin
 
+from opendata.base.admin import PublicAdmin
 from opendata.catalogue.models import Citation, Region, Source, SourcePeriod, Topic, Unit
-
-
-class PublicAdmin(admin.ModelAdmin):
-    """Shared admin behaviour: timestamps read-only, soft-deleted records visible and filterable."""
-
-    readonly_fields = ("created_at", "updated_at")
-    list_filter: tuple = ("deleted_at",)
-    actions = ["soft_delete", "restore"]
-
-    @admin.action(description="Soft-delete (leaves the API, stays in the database)")
-    def soft_delete(self, request, queryset):
-        from opendata.base.services import record_soft_delete
-
-        for obj in queryset:
-            record_soft_delete(record=obj)
-
-    @admin.action(description="Restore soft-deleted records")
-    def restore(self, request, queryset):
-        from opendata.base.services import record_restore
-
-        for obj in queryset:
-            record_restore(record=obj)
 
 
 class SourcePeriodInline(admin.TabularInline):

@@ -9,10 +9,10 @@ from pathlib import Path
 from django.db import IntegrityError, transaction
 
 from indicators.models import Indicator, Observation
-from opendata.loader.schema import FixtureError, read_fixtures
 from opendata.base.models import natural_uid
 from opendata.base.services import record_soft_delete
 from opendata.catalogue.models import Citation, Region, Source, SourcePeriod, Topic, Unit
+from opendata.loader.schema import FixtureError, read_fixtures
 from projects.models import Event, EventSeries, Project, ProjectStatus
 
 

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from opendata.catalogue.filters import CITATION_SORTING
 from opendata.base.graphql.fields import Join, PublicConnectionField, PublicObjectType, RelatedList
-from opendata.catalogue.graphql.types import TIMESTAMPS, CitationType, RegionType, TopicType
+from opendata.base.models import TIMESTAMPS
+from opendata.catalogue.filters import CITATION_SORTING
+from opendata.catalogue.graphql.types import CitationType, RegionType, TopicType
 from opendata.catalogue.selectors import citation_queryset, region_list
 from projects import selectors
 from projects.filters import EventFilterSet, ProjectStatusFilterSet

@@ -6,10 +6,9 @@ from drf_spectacular.utils import OpenApiExample, extend_schema_field, extend_sc
 from rest_framework import serializers
 
 from indicators.selectors import indicator_targets_with_results
-from opendata.base.api.serializers import DecimalStringField, DynamicSerializer, LinkField
+from opendata.base.api.serializers import DecimalStringField, DynamicSerializer, LinkField, TimestampsMixin
 from opendata.catalogue.api.v1.serializers import (
     RegionSummarySerializer,
-    TimestampsMixin,
     TopicSummarySerializer,
     UnitSummarySerializer,
     citations_expanded,

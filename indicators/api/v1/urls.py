@@ -2,7 +2,9 @@
 
 from django.urls import path
 
+from indicators import links
 from indicators.api.v1 import views
+from opendata.base.api.views import link_route
 
 LIST, DETAIL = {"get": "list"}, {"get": "retrieve"}
 
@@ -13,5 +15,5 @@ urlpatterns = [
          name="indicator-observations"),
     path("observations/", views.ObservationViewSet.as_view(LIST), name="observation-list"),
     path("observations/<str:key>/", views.ObservationViewSet.as_view(DETAIL), name="observation-detail"),
-    path("sources/<str:key>/observations/", views.SourceObservationViewSet.as_view(LIST), name="source-observations"),
+    link_route(links.SOURCE_OBSERVATIONS, views.ObservationViewSet),
 ]

@@ -50,10 +50,5 @@ class ObservationViewSet(PublicViewSet):
                                        description="The indicator's time series: the observations filters apply."))
 class IndicatorObservationViewSet(ObservationViewSet):
     entity = "indicator_observations"
-    parent = Parent(Indicator, "code", "indicator", "indicator", default_ordering=("period_start",))
+    parent = Parent(Indicator, "code", "indicator", "indicator", "indicator", default_ordering=("period_start",))
 
-
-@extend_schema_view(list=extend_schema(summary="List the observations citing a source"))
-class SourceObservationViewSet(ObservationViewSet):
-    entity = "source_observations"
-    parent = Parent(Source, "slug", "source", "source")

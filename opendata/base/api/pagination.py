@@ -24,7 +24,7 @@ from rest_framework.response import Response
 from rest_framework.utils.urls import remove_query_param, replace_query_param
 
 from opendata.base.api.errors import InvalidParameters
-from opendata.base.filters import InvalidSort, SortKey, Sorting, StrictBooleanField
+from opendata.base.filters import InvalidSort, Sorting, SortKey, StrictBooleanField
 
 DEFAULT_PAGE_SIZE = 50
 MAX_PAGE_SIZE = 1000

@@ -91,12 +91,11 @@ class AutoSchema(openapi.AutoSchema):
     def get_tags(self):
         if getattr(self.view, "schema_tag", None):
             return [self.view.schema_tag]
+        parent = getattr(self.view, "parent", None)
+        if parent is not None:  # a nested collection is listed with the record it hangs from
+            return [parent.tag]
         entity = getattr(self.view, "entity", None)
-        if entity:
-            return [entity.split("_")[0] if entity.startswith(("source_", "region_", "project_", "indicator_",
-                                                                "event_series_")) and entity != "project_status"
-                    else entity]
-        return super().get_tags()
+        return [entity] if entity else super().get_tags()
 
     def _is_resource(self) -> bool:
         from opendata.base.api.views import PublicViewSet

@@ -102,3 +102,16 @@ class DynamicSerializer(serializers.Serializer):
     @classmethod
     def field_names(cls) -> list[str]:
         return list(cls._declared_fields)
+
+
+TIMESTAMP_HELP = {
+    "created_at": "When the record was first published by this API.",
+    "updated_at": "When the record last changed (soft deletion included): sync with `updated_since`.",
+    "deleted_at": "When the record was withdrawn; null while it is live. Listed only with `include_deleted=true`.",
+}
+
+
+class TimestampsMixin(serializers.Serializer):
+    created_at = serializers.DateTimeField(read_only=True, help_text=TIMESTAMP_HELP["created_at"])
+    updated_at = serializers.DateTimeField(read_only=True, help_text=TIMESTAMP_HELP["updated_at"])
+    deleted_at = serializers.DateTimeField(read_only=True, allow_null=True, help_text=TIMESTAMP_HELP["deleted_at"])

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.utils.cache import patch_vary_headers
 from django_filters.rest_framework import DjangoFilterBackend
-from drf_spectacular.utils import extend_schema, inline_serializer
+from drf_spectacular.utils import extend_schema, extend_schema_view, inline_serializer
 from rest_framework import exceptions, viewsets
 from rest_framework import serializers as drf_serializers
 from rest_framework.response import Response
@@ -82,6 +82,7 @@ class Parent:
     lookup_field: str
     filter_param: str   # the FilterSet parameter the URL pins to the parent's key
     label: str
+    tag: str            # the OpenAPI tag the nested collection is listed under
     default_ordering: tuple[str, ...] = ()  # the collection's natural order under this parent, if not the FilterSet's
 
 
@@ -226,6 +227,25 @@ class PublicViewSet(ConditionalGetMixin, viewsets.GenericViewSet):
             raise Gone(f"The {self.label} {key!r} was deleted on {obj.deleted_at.isoformat()}.",
                        deleted_at=obj.deleted_at)
         return obj
+
+
+def nested_viewset(viewset_class: type[PublicViewSet], link) -> type[PublicViewSet]:
+    """The REST collection of a link between apps (opendata.base.links): `viewset_class` with the
+    link's FilterSet parameter pinned to the parent's key by the URL."""
+    label = link.parent._meta.verbose_name
+    cls = type(f"{link.parent.__name__}{viewset_class.__name__}", (viewset_class,), {
+        "__module__": viewset_class.__module__,
+        "entity": f"{link.parent_name}_{link.name}",
+        "parent": Parent(link.parent, link.parent_key, link.filter_param, label, link.parent_name),
+    })
+    return extend_schema_view(list=extend_schema(summary=link.rest_summary))(cls)
+
+
+def link_route(link, viewset_class: type[PublicViewSet]):
+    """The URL pattern of a link's REST collection: `sources/<key>/observations/`."""
+    from django.urls import path
+
+    return path(link.rest_path, nested_viewset(viewset_class, link).as_view({"get": "list"}), name=link.route_name)
 
 
 @extend_schema(

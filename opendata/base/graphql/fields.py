@@ -34,6 +34,7 @@ from opendata.base.graphql.planner import (
     shape,
     sub_fields,
 )
+from opendata.base.links import links_to
 
 
 class PublicObjectType(DjangoObjectType):
@@ -48,6 +49,9 @@ class PublicObjectType(DjangoObjectType):
 
     @classmethod
     def __init_subclass_with_meta__(cls, **options):
+        # The lists other apps link to this record (opendata.base.links), as fields of its own.
+        for link in links_to(options.get("model")):
+            setattr(cls, link.name, link.graphql_field())
         options.setdefault("interfaces", (graphene.relay.Node,))
         options.setdefault("connection_class", CountableConnection)
         options.setdefault("convert_choices_to_enum", False)  # the same strings as REST: "actual", not ACTUAL

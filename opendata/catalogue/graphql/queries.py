@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import graphene
 
+from opendata.base.graphql.fields import PublicConnectionField, lookup_field
 from opendata.catalogue import selectors
 from opendata.catalogue.filters import RegionFilterSet, SourceFilterSet, TopicFilterSet, UnitFilterSet
-from opendata.base.graphql.fields import PublicConnectionField, lookup_field
 from opendata.catalogue.graphql.types import RegionType, SourceType, TopicType, UnitType
 
 

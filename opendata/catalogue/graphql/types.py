@@ -6,22 +6,11 @@ from __future__ import annotations
 import graphene
 from graphene_django import DjangoObjectType
 
-from indicators.filters import OBSERVATION_CITES, IndicatorFilterSet, ObservationFilterSet
-from indicators.selectors import indicator_list, observation_list
+from opendata.base.graphql.fields import Join, PublicConnectionField, PublicObjectType, RelatedList
+from opendata.base.models import TIMESTAMPS
 from opendata.catalogue import selectors
-from opendata.catalogue.filters import RegionFilterSet
-from opendata.catalogue.filters import CITATION_SORTING
-from opendata.base.graphql.fields import Join, PublicConnectionField, PublicObjectType, RelatedList, citing
+from opendata.catalogue.filters import CITATION_SORTING, RegionFilterSet
 from opendata.catalogue.models import Citation, Region, Source, SourcePeriod, Topic, Unit
-from projects.filters import EVENT_CITES, STATUS_CITES, EventFilterSet, ProjectFilterSet, ProjectStatusFilterSet
-from projects.selectors import event_list, project_list, project_status_list
-
-TIMESTAMPS = ("created_at", "updated_at", "deleted_at")
-OBSERVATION = "indicators.graphql.types.ObservationType"
-INDICATOR = "indicators.graphql.types.IndicatorType"
-PROJECT = "projects.graphql.types.ProjectType"
-PROJECT_STATUS = "projects.graphql.types.ProjectStatusType"
-EVENT = "projects.graphql.types.EventType"
 
 
 class TopicType(PublicObjectType):
@@ -30,12 +19,6 @@ class TopicType(PublicObjectType):
         name = "Topic"
         description = "A policy area (agriculture, transport...) grouping indicators and projects."
         fields = ("code", "name_zh", "name_en", "description", *TIMESTAMPS)
-
-
-    indicators = PublicConnectionField(INDICATOR, relation="indicators", filterset_class=IndicatorFilterSet,
-                                       queryset=indicator_list, description="Indicators of this topic.")
-    projects = PublicConnectionField(PROJECT, relation="projects", filterset_class=ProjectFilterSet,
-                                     queryset=project_list, description="Projects of this topic.")
 
     @classmethod
     def rows(cls):
@@ -49,19 +32,10 @@ class RegionType(PublicObjectType):
         description = "The city, its districts, counties, development zones. Region filters include sub-regions."
         fields = ("code", "name_zh", "name_en", "kind", *TIMESTAMPS)
 
-
     parent = Join("opendata.catalogue.graphql.types.RegionType", description="The region this one belongs to.")
     children = PublicConnectionField("opendata.catalogue.graphql.types.RegionType", relation="children",
                                      filterset_class=RegionFilterSet, queryset=selectors.region_list,
                                      description="Regions directly below this one.")
-    observations = PublicConnectionField(
-        OBSERVATION, relation="observations", filterset_class=ObservationFilterSet, queryset=observation_list,
-        description="Observations of this region itself (for its sub-regions too, use the root `observations` "
-                    "with `region`).")
-    projects = PublicConnectionField(PROJECT, relation="projects", filterset_class=ProjectFilterSet,
-                                     queryset=project_list, description="Projects located in this region.")
-    events = PublicConnectionField(EVENT, relation="events", filterset_class=EventFilterSet, queryset=event_list,
-                                   description="Events held in this region.")
 
     @classmethod
     def rows(cls):
@@ -89,7 +63,6 @@ class SourcePeriodType(DjangoObjectType):
         description = "A period a source speaks of."
         fields = ("start", "end", "label")
 
-
 class SourceType(PublicObjectType):
     class Meta:
         model = Source
@@ -106,13 +79,6 @@ class SourceType(PublicObjectType):
     citations = PublicConnectionField("opendata.catalogue.graphql.types.CitationType", relation="citations",
                                       queryset=selectors.citation_queryset, sorting=CITATION_SORTING, default_ordering=("offset",),
                                       description="The quotes of this source that facts cite.")
-    observations = PublicConnectionField(OBSERVATION, batch=citing(OBSERVATION_CITES), filterset_class=ObservationFilterSet,
-                                         queryset=observation_list, description="Observations citing this source.")
-    project_statuses = PublicConnectionField(PROJECT_STATUS, batch=citing(STATUS_CITES),
-                                             filterset_class=ProjectStatusFilterSet, queryset=project_status_list,
-                                             description="Project timeline statements citing this source.")
-    events = PublicConnectionField(EVENT, batch=citing(EVENT_CITES), filterset_class=EventFilterSet,
-                                   queryset=event_list, description="Events citing this source.")
 
     @classmethod
     def rows(cls):

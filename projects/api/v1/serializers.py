@@ -5,10 +5,9 @@ from __future__ import annotations
 from drf_spectacular.utils import OpenApiExample, extend_schema_field, extend_schema_serializer
 from rest_framework import serializers
 
-from opendata.base.api.serializers import DynamicSerializer, LinkField
+from opendata.base.api.serializers import DynamicSerializer, LinkField, TimestampsMixin
 from opendata.catalogue.api.v1.serializers import (
     RegionSummarySerializer,
-    TimestampsMixin,
     TopicSummarySerializer,
     citations_expanded,
     citations_field,

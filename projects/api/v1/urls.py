@@ -2,6 +2,8 @@
 
 from django.urls import path
 
+from opendata.base.api.views import link_route
+from projects import links
 from projects.api.v1 import views
 
 LIST, DETAIL = {"get": "list"}, {"get": "retrieve"}
@@ -18,7 +20,6 @@ urlpatterns = [
     path("event-series/", views.EventSeriesViewSet.as_view(LIST), name="event-series-list"),
     path("event-series/<str:key>/", views.EventSeriesViewSet.as_view(DETAIL), name="event-series-detail"),
     path("event-series/<str:key>/events/", views.EventSeriesEventViewSet.as_view(LIST), name="event-series-events"),
-    path("sources/<str:key>/project-statuses/", views.SourceProjectStatusViewSet.as_view(LIST),
-         name="source-project-statuses"),
-    path("sources/<str:key>/events/", views.SourceEventViewSet.as_view(LIST), name="source-events"),
+    link_route(links.SOURCE_PROJECT_STATUSES, views.ProjectStatusViewSet),
+    link_route(links.SOURCE_EVENTS, views.EventViewSet),
 ]

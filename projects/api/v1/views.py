@@ -50,13 +50,7 @@ class ProjectStatusViewSet(PublicViewSet):
 @extend_schema_view(list=extend_schema(summary="List a project's timeline"))
 class ProjectTimelineViewSet(ProjectStatusViewSet):
     entity = "project_timeline"
-    parent = Parent(Project, "slug", "project", "project")
-
-
-@extend_schema_view(list=extend_schema(summary="List the project statuses citing a source"))
-class SourceProjectStatusViewSet(ProjectStatusViewSet):
-    entity = "source_project_statuses"
-    parent = Parent(Source, "slug", "source", "source")
+    parent = Parent(Project, "slug", "project", "project", "project")
 
 
 @extend_schema_view(
@@ -75,19 +69,13 @@ class EventViewSet(PublicViewSet):
 @extend_schema_view(list=extend_schema(summary="List a project's events"))
 class ProjectEventViewSet(EventViewSet):
     entity = "project_events"
-    parent = Parent(Project, "slug", "project", "project")
-
-
-@extend_schema_view(list=extend_schema(summary="List the events citing a source"))
-class SourceEventViewSet(EventViewSet):
-    entity = "source_events"
-    parent = Parent(Source, "slug", "source", "source")
+    parent = Parent(Project, "slug", "project", "project", "project")
 
 
 @extend_schema_view(list=extend_schema(summary="List the events of a series"))
 class EventSeriesEventViewSet(EventViewSet):
     entity = "event_series_events"
-    parent = Parent(EventSeries, "slug", "series", "event series")
+    parent = Parent(EventSeries, "slug", "series", "event series", "event")
 
 
 @extend_schema_view(list=extend_schema(summary="List event series", description="Recurring events (an expo every year)."),

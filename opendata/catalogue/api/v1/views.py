@@ -8,8 +8,8 @@ from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_
 from rest_framework.decorators import action
 from rest_framework.renderers import BaseRenderer
 
-from opendata.catalogue import selectors
 from opendata.base.api.views import Parent, PublicViewSet
+from opendata.catalogue import selectors
 from opendata.catalogue.api.v1.serializers import RegionSerializer, SourceSerializer, TopicSerializer, UnitSerializer
 from opendata.catalogue.filters import RegionFilterSet, SourceFilterSet, TopicFilterSet, UnitFilterSet
 from opendata.catalogue.models import Region, Source, Topic, Unit
@@ -70,7 +70,7 @@ class RegionViewSet(PublicViewSet):
                                        description="Regions directly below the region in the URL."))
 class RegionChildrenViewSet(RegionViewSet):
     entity = "region_children"
-    parent = Parent(Region, "code", "parent", "region")
+    parent = Parent(Region, "code", "parent", "region", "region")
 
 
 @extend_schema_view(list=extend_schema(summary="List topics"), retrieve=extend_schema(summary="Get a topic"))

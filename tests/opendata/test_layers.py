@@ -1,0 +1,59 @@
+"""The layers hold (docs/architecture.md): the shared base imports no app, the catalogue imports no
+app built on it, and an app uses another only through its public surface (models, selectors,
+filters), never its interfaces. Read from the source with `ast`, so a new import that breaks a layer
+fails here before a reviewer has to find it."""
+
+import ast
+from pathlib import Path
+
+import pytest
+from django.conf import settings
+
+ROOT = Path(settings.BASE_DIR)
+APPS = {"indicators", "projects", "opendata.catalogue", "opendata.loader", "opendata.config"}
+PUBLIC = ("models", "selectors", "filters", "links", "services")
+# The catalogue's records are embedded in every fact (a citation in an observation), so their
+# representations are public too: the facts' serializers and GraphQL types embed them.
+EMBEDDED = ("api.v1.serializers", "graphql.types")
+
+
+def imports(package: str) -> list[tuple[str, str]]:
+    """(file, imported module) for every import in the package's Python files."""
+    found = []
+    for path in sorted((ROOT / package.replace(".", "/")).rglob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+                found += [(str(path.relative_to(ROOT)), node.module)]
+                found += [(str(path.relative_to(ROOT)), f"{node.module}.{a.name}") for a in node.names]
+            elif isinstance(node, ast.Import):
+                found += [(str(path.relative_to(ROOT)), a.name) for a in node.names]
+    return found
+
+
+def app_of(module: str) -> str | None:
+    return next((app for app in sorted(APPS, key=len, reverse=True) if module == app or module.startswith(app + ".")),
+                None)
+
+
+def test_the_shared_base_imports_no_app():
+    bad = [(f, m) for f, m in imports("opendata.base") if app_of(m)]
+    assert not bad, bad
+
+
+def test_the_catalogue_imports_no_app_built_on_it():
+    bad = [(f, m) for f, m in imports("opendata.catalogue") if app_of(m) not in (None, "opendata.catalogue")]
+    assert not bad, bad
+
+
+@pytest.mark.parametrize("app", ["indicators", "projects"])
+def test_apps_use_each_other_only_through_their_public_surface(app):
+    bad = []
+    for f, m in imports(app):
+        other = app_of(m)
+        if other in (None, app):
+            continue
+        rest = m[len(other) + 1:]
+        public = PUBLIC + (EMBEDDED if other == "opendata.catalogue" else ())
+        if other in ("opendata.loader", "opendata.config") or not rest.startswith(public):
+            bad.append((f, m))
+    assert not bad, bad
