@@ -149,6 +149,29 @@ def descendants_ids(model, codes: list[str]) -> list[int]:
     return sorted(seen)
 
 
+class UTCDateTimeField(forms.CharField):
+    """An ISO 8601 date-time with its offset (`Z` or `+08:00`). An offset whose `+` arrived as a space
+    (pasted unencoded into a URL) is read as `+`; a date-time without an offset is refused rather than
+    read in some time zone."""
+
+    def clean(self, value):
+        value = super().clean(value)
+        if value in (None, ""):
+            return None
+        text = re.sub(r" (\d{2}:?\d{2})$", r"+\1", value.strip())
+        try:
+            moment = dt.datetime.fromisoformat(text.replace("z", "Z"))
+        except ValueError:
+            raise ValidationError(f"{value!r} is not an ISO 8601 date-time, e.g. 2025-01-01T00:00:00Z.") from None
+        if moment.tzinfo is None:
+            raise ValidationError(f"{value!r} has no time zone: end it with Z (UTC) or an offset such as +08:00.")
+        return moment
+
+
+class UTCDateTimeFilter(django_filters.Filter):
+    field_class = UTCDateTimeField
+
+
 class PublicFilterSet(django_filters.FilterSet):
     """Base for every resource: change tracking for syncing clients and soft-deleted records.
 
@@ -159,9 +182,10 @@ class PublicFilterSet(django_filters.FilterSet):
 
     sorting: Sorting  # each resource's FilterSet declares how it can be sorted
 
-    updated_since = django_filters.IsoDateTimeFilter(
-        field_name="updated_at", lookup_expr="gt",
-        help_text="Only records changed after this ISO 8601 date-time (e.g. 2025-01-01T00:00:00Z).",
+    updated_since = UTCDateTimeFilter(
+        field_name="updated_at", lookup_expr="gte",
+        help_text="Only records changed at or after this ISO 8601 date-time (e.g. 2025-01-01T00:00:00Z): "
+                  "pass the `updated_at` of the last record you received.",
     )
     include_deleted = StrictBooleanFilter(
         method="filter_include_deleted",
@@ -262,15 +286,27 @@ class CitesSource:
     def _citation(self) -> str:  # its column of the citation ("citation")
         return self.citations.field.m2m_reverse_field_name()
 
-    def q(self, slugs: list[str]) -> Q:
-        """Records citing any of the sources `slugs` (for a FilterSet's `source` filter)."""
-        cond = {f"{self._citation}__source__slug__in": slugs, f"{self._citation}__deleted_at__isnull": True}
+    def q(self, slugs: list[str], *, include_deleted: bool = False) -> Q:
+        """Records citing any of the sources `slugs` (for a FilterSet's `source` filter).
+
+        With `include_deleted` (a syncing client asking for deletions too), a soft-deleted record also
+        counts when its citation of the source was withdrawn with it: an observation deleted together
+        with its citation still tells the client it left the source's collection."""
+        live = {f"{self._citation}__source__slug__in": slugs, f"{self._citation}__deleted_at__isnull": True}
         if self.via is None:
-            cond[f"{self._owner}_id"] = OuterRef("pk")
+            live[f"{self._owner}_id"] = OuterRef("pk")
         else:
-            cond[f"{self._owner}__{self.via}_id"] = OuterRef("pk")
-            cond[f"{self._owner}__deleted_at__isnull"] = True
-        return Q(Exists(self._through.objects.filter(**cond)))
+            live[f"{self._owner}__{self.via}_id"] = OuterRef("pk")
+            live[f"{self._owner}__deleted_at__isnull"] = True
+        q = Q(Exists(self._through.objects.filter(**live)))
+        if include_deleted:
+            cited = {f"{self._citation}__source__slug__in": slugs}
+            if self.via is None:
+                cited[f"{self._owner}_id"] = OuterRef("pk")
+            else:
+                cited[f"{self._owner}__{self.via}_id"] = OuterRef("pk")
+            q |= Q(deleted_at__isnull=False) & Q(Exists(self._through.objects.filter(**cited)))
+        return q
 
     def per_source(self, queryset, source_ids: Iterable[int]):
         """The rows of `queryset` (citing records) citing any of these sources, each annotated with
@@ -293,4 +329,7 @@ class CitesSourceFilter(CodeListFilter):
         self.cites = cites
 
     def filter(self, qs, value):
-        return qs.filter(self.cites.q(value)) if value else qs
+        if not value:
+            return qs
+        include_deleted = bool(self.parent.form.cleaned_data.get("include_deleted"))
+        return qs.filter(self.cites.q(value, include_deleted=include_deleted))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import uuid
 
 from django.db import models
@@ -18,6 +19,13 @@ def natural_uid(*parts: object) -> uuid.UUID:
 
 #: The bookkeeping fields every public record has, as the interfaces list them.
 TIMESTAMPS = ("created_at", "updated_at", "deleted_at")
+
+
+def isoformat_utc(value: dt.datetime) -> str:
+    """A moment as every interface writes it: RFC 3339 in UTC with `Z` (`2025-01-08T02:00:00Z`), the
+    same in REST, GraphQL and error bodies, and safe to paste into a URL (no `+`)."""
+    text = value.astimezone(dt.UTC).isoformat()
+    return text.removesuffix("+00:00") + "Z"
 
 
 class PublicQuerySet(models.QuerySet):

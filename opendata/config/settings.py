@@ -130,7 +130,8 @@ AUTH_PASSWORD_VALIDATORS = [
 ]
 
 LANGUAGE_CODE = "en-us"
-TIME_ZONE = "Asia/Shanghai"
+# Every timestamp the API writes, and every log line, is in UTC (`Z`); dates of facts are plain dates.
+TIME_ZONE = "UTC"
 USE_I18N = True
 USE_TZ = True
 

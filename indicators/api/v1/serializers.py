@@ -58,7 +58,7 @@ OBSERVATION_EXAMPLE = {
     "indicator": "grain-output", "region": "changchun", "period_start": "2025-01-01", "period_end": "2025-12-31",
     "period_label": "2025", "kind": "target", "comparator": "at_least", "value": "260", "unit": "亿斤",
     "citations": [CITATION_EXAMPLE],
-    "created_at": "2025-03-01T10:00:00+08:00", "updated_at": "2025-03-01T10:00:00+08:00", "deleted_at": None,
+    "created_at": "2025-03-01T02:00:00Z", "updated_at": "2025-03-01T02:00:00Z", "deleted_at": None,
 }
 
 
@@ -110,7 +110,7 @@ class TargetResultSerializer(serializers.Serializer):
                  "result": {**OBSERVATION_EXAMPLE, "kind": "actual", "comparator": "exact", "period_start": "2024-01-01",
                             "period_end": "2024-12-31", "period_label": "2024", "value": "259.9"},
                  "met": True}],
-    "created_at": "2025-03-01T10:00:00+08:00", "updated_at": "2025-03-01T10:00:00+08:00", "deleted_at": None,
+    "created_at": "2025-03-01T02:00:00Z", "updated_at": "2025-03-01T02:00:00Z", "deleted_at": None,
 })])
 class IndicatorDetailSerializer(IndicatorSerializer):
     """An indicator with every target beside the result for the same region and period."""

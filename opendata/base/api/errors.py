@@ -15,6 +15,7 @@ from django.views import defaults
 from rest_framework import exceptions, status
 
 from opendata.base.api.versioning import API_VERSIONS
+from opendata.base.models import isoformat_utc
 
 logger = logging.getLogger(__name__)
 
@@ -130,7 +131,7 @@ def problem_exception_handler(exc, context):
                  429: "rate-limited"}.get(response.status_code)
     extra = {}
     if isinstance(exc, Gone) and exc.deleted_at is not None:
-        extra["deleted_at"] = exc.deleted_at.isoformat()
+        extra["deleted_at"] = isoformat_utc(exc.deleted_at)
     if isinstance(exc, exceptions.NotAcceptable):
         extra["available_formats"] = ["application/json", "text/csv", "application/x-ndjson"]
     return problem_response(django_request, status_code=response.status_code, detail=detail, type_name=type_name,

@@ -53,8 +53,8 @@ ERRORS = {
         406, "not-acceptable", "Not Acceptable", 'Could not satisfy the request Accept header.', "/api/v1/topics/",
         available_formats=["application/json", "text/csv", "application/x-ndjson"])),
     "410": ("The record was withdrawn (soft-deleted).", _problem_example(
-        410, "gone", "Gone", "The indicator 'old-code' was deleted on 2025-03-01T10:00:00+08:00.",
-        "/api/v1/indicators/old-code/", deleted_at="2025-03-01T10:00:00+08:00")),
+        410, "gone", "Gone", "The indicator 'old-code' was deleted on 2025-03-01T02:00:00Z.",
+        "/api/v1/indicators/old-code/", deleted_at="2025-03-01T02:00:00Z")),
     "429": ("Too many requests from this address; see Retry-After.", _problem_example(
         429, "rate-limited", "Too Many Requests", "Request was throttled. Expected available in 42 seconds.",
         "/api/v1/observations/")),

@@ -35,6 +35,7 @@ from opendata.base.api.renderers import (
     iterate_in_chunks,
 )
 from opendata.base.api.versioning import add_deprecation_headers
+from opendata.base.models import isoformat_utc
 
 #: Parameters every GET accepts; `bom` only matters for CSV.
 COMMON_PARAMS = {"format", "fields", "expand", "bom"}
@@ -224,7 +225,7 @@ class PublicViewSet(ConditionalGetMixin, viewsets.GenericViewSet):
         if obj is None:
             raise exceptions.NotFound(f"No {self.label} with {self.lookup_field} {key!r}.")
         if obj.deleted_at is not None:
-            raise Gone(f"The {self.label} {key!r} was deleted on {obj.deleted_at.isoformat()}.",
+            raise Gone(f"The {self.label} {key!r} was deleted on {isoformat_utc(obj.deleted_at)}.",
                        deleted_at=obj.deleted_at)
         return obj
 

@@ -21,6 +21,7 @@ from graphql import GraphQLError, get_named_type
 from graphql.execution.values import get_argument_values
 
 from opendata.base.filters import CitesSource, CodeListFilter, InvalidSort, Sorting, StrictBooleanFilter
+from opendata.base.graphql import scalars  # noqa: F401 - registers the DateTime of every model field
 from opendata.base.graphql.connections import CountableConnection, PageArgs, make_connection
 from opendata.base.graphql.planner import (
     ListPlan,

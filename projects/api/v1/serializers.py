@@ -58,7 +58,7 @@ class TimelineEntrySerializer(ProjectStatusSerializer):
         self.fields.pop("project", None)
 
 
-STAMPS = {"created_at": "2025-03-01T10:00:00+08:00", "updated_at": "2025-03-01T10:00:00+08:00", "deleted_at": None}
+STAMPS = {"created_at": "2025-03-01T02:00:00Z", "updated_at": "2025-03-01T02:00:00Z", "deleted_at": None}
 CITATION = {"source": "2025-work-report-plan", "source_url": "http://127.0.0.1:8000/api/v1/sources/2025-work-report-plan/",
             "quote": "地铁6号线开工建设", "offset": 120,
             "text_url": "http://127.0.0.1:8000/api/v1/sources/2025-work-report-plan/text/#char=120,129",

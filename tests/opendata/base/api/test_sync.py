@@ -6,12 +6,15 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
+from django.core.cache import cache
 from django.utils import timezone
 
 from opendata.base.services import record_soft_delete
 from tests import api_helpers as h
 from tests.factories import (
+    CitationFactory,
     EventSeriesFactory,
+    ObservationFactory,
     IndicatorFactory,
     ProjectFactory,
     RegionFactory,
@@ -90,3 +93,49 @@ def test_code_filters_of_small_collections(client, url, expected):
     EventSeriesFactory(slug="s-a"), EventSeriesFactory(slug="s-b", name_zh="博览会")
     key = "code" if "regions" in url or "topics" in url else "slug"
     assert [r[key] for r in h.ok(client, url)["results"]] == expected
+
+
+@pytest.mark.django_db
+def test_every_timestamp_is_utc_with_z_in_rest_graphql_and_410(client):
+    from tests.opendata.base.graphql.helpers import post
+
+    obs = ObservationFactory()
+    rest = h.ok(client, f"/api/v1/observations/{obs.uid}/")
+    assert rest["updated_at"].endswith("Z") and "+" not in rest["updated_at"]
+    graphql = post(client, f'{{ observation(uid: "{obs.uid}") {{ updatedAt createdAt }} }}').json()
+    assert graphql["data"]["observation"]["updatedAt"] == rest["updated_at"]
+    record_soft_delete(record=obs)
+    cache.clear()
+    gone = client.get(f"/api/v1/observations/{obs.uid}/", headers={"Accept": "application/json"})
+    assert gone.status_code == 410 and gone.json()["deleted_at"].endswith("Z")
+    assert "Z" in gone.json()["detail"] and "+00:00" not in gone.json()["detail"]
+
+
+@pytest.mark.django_db
+def test_updated_since_is_inclusive_and_takes_a_plus_sent_as_a_space(client):
+    obs = ObservationFactory()
+    stamp = h.ok(client, f"/api/v1/observations/{obs.uid}/")["updated_at"]
+    assert [r["uid"] for r in h.ok(client, f"/api/v1/observations/?updated_since={stamp}")["results"]] == [str(obs.uid)]
+    # The same moment written with an offset whose '+' was pasted unencoded (it arrives as a space).
+    local = timezone.localtime(obs.updated_at, dt.timezone(dt.timedelta(hours=8))).isoformat()
+    assert "+08:00" in local
+    found = h.ok(client, "/api/v1/observations/?updated_since=" + local.replace("+", "%20"))["results"]
+    assert [r["uid"] for r in found] == [str(obs.uid)]
+    cache.clear()
+    naive = client.get("/api/v1/observations/?updated_since=2025-01-01T00:00:00", headers={"Accept": "application/json"})
+    assert naive.status_code == 400 and "time zone" in naive.json()["invalid_params"][0]["reason"]
+
+
+@pytest.mark.django_db
+def test_a_record_deleted_with_its_citation_still_reaches_the_sources_syncing_clients(client):
+    citation = CitationFactory()
+    obs = ObservationFactory()
+    obs.citations.add(citation)
+    slug = citation.source.slug
+    since = h.ok(client, f"/api/v1/observations/{obs.uid}/")["updated_at"]
+    record_soft_delete(record=citation)
+    record_soft_delete(record=obs)
+    url = f"/api/v1/sources/{slug}/observations/?updated_since={since}"
+    assert h.ok(client, url)["results"] == []
+    changed = h.ok(client, url + "&include_deleted=true")["results"]
+    assert [(r["uid"], r["deleted_at"] is not None) for r in changed] == [(str(obs.uid), True)]
