@@ -154,6 +154,13 @@ def _known(info: ValidationInfo) -> Known:
     return known
 
 
+def _keys(records: object, key: str) -> set[str]:
+    """The keys a raw (not yet validated) list of records declares, for references within one file."""
+    if not isinstance(records, list):
+        return set()
+    return {r[key] for r in records if isinstance(r, dict) and isinstance(r.get(key), str)}
+
+
 def _rule(message: str, *at: str | int) -> PydanticCustomError:
     """A broken cross-record rule; `at` is the path, below the validated object, of the field to blame."""
     return PydanticCustomError("fixture_rule", "{message}", {"message": message, "at": at})
@@ -521,13 +528,6 @@ def _adapter(shape) -> TypeAdapter:
 
 
 # -- pydantic errors as FixtureErrors ----------------------------------------------------------------
-
-
-def _keys(records: object, key: str) -> set[str]:
-    """The keys a raw (not yet validated) list of records declares, for references within one file."""
-    if not isinstance(records, list):
-        return set()
-    return {r[key] for r in records if isinstance(r, dict) and isinstance(r.get(key), str)}
 
 
 def _label(rec: object, index: int, section: str | None) -> str:
