@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.db import models
 from django.db.models import F, Q
 
-from opendata.base.models import PublicModel
+from opendata.base.models import FactKind, PublicModel
 from opendata.catalogue.models import Citation, Region, Topic, Unit
 
 
@@ -25,16 +25,18 @@ class Indicator(PublicModel):
         return self.code
 
 
-class Observation(PublicModel):
-    class Kind(models.TextChoices):
-        ACTUAL = "actual", "actual"
-        TARGET = "target", "target"
+class Comparator(models.TextChoices):
+    """How a value is stated: 以上 → at least, 以内 → at most, 左右 → about (docs/fixtures.md)."""
 
-    class Comparator(models.TextChoices):
-        EXACT = "exact", "exact"
-        AT_LEAST = "at_least", "at least"
-        AT_MOST = "at_most", "at most"
-        ABOUT = "about", "about"
+    EXACT = "exact", "exact"
+    AT_LEAST = "at_least", "at least"
+    AT_MOST = "at_most", "at most"
+    ABOUT = "about", "about"
+
+
+class Observation(PublicModel):
+    Kind = FactKind
+    Comparator = Comparator
 
     uid = models.UUIDField(unique=True, editable=False)
     indicator = models.ForeignKey(Indicator, on_delete=models.PROTECT, related_name="observations")
@@ -51,11 +53,8 @@ class Observation(PublicModel):
     class Meta:
         ordering = ["indicator_id", "period_start", "id"]
         constraints = [
-            models.CheckConstraint(condition=Q(kind__in=["actual", "target"]), name="observation_kind_valid"),
-            models.CheckConstraint(
-                condition=Q(comparator__in=["exact", "at_least", "at_most", "about"]),
-                name="observation_comparator_valid",
-            ),
+            models.CheckConstraint(condition=Q(kind__in=FactKind.values), name="observation_kind_valid"),
+            models.CheckConstraint(condition=Q(comparator__in=Comparator.values), name="observation_comparator_valid"),
             models.CheckConstraint(condition=Q(period_end__gte=F("period_start")), name="observation_period_valid"),
             models.CheckConstraint(condition=Q(value__isnull=False), name="observation_value_present"),
             models.UniqueConstraint(

@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.db import models
 from django.db.models import F, Q
 
-from opendata.base.models import DatePrecision, PublicModel
+from opendata.base.models import DatePrecision, FactKind, PublicModel
 from opendata.catalogue.models import Citation, Region, Topic
 
 
@@ -24,25 +24,31 @@ class Project(PublicModel):
         return self.slug
 
 
+class ProjectStage(models.TextChoices):
+    """Where a project stands: the `status` a timeline statement asserts."""
+
+    PROPOSED = "proposed", "proposed"
+    CONSTRUCTION_STARTED = "construction_started", "construction started"
+    UNDER_CONSTRUCTION = "under_construction", "under construction"
+    COMPLETED = "completed", "completed"
+    IN_OPERATION = "in_operation", "in operation"
+
+
+class StatusDatePrecision(models.TextChoices):
+    """A status statement's date: a day, a month, a year, or a period of years."""
+
+    DAY = "day", "day"
+    MONTH = "month", "month"
+    YEAR = "year", "year"
+    PERIOD = "period", "period"
+
+
 class ProjectStatus(PublicModel):
     """One dated statement of a project's status, as a document states it (its timeline entry)."""
 
-    class Status(models.TextChoices):
-        PROPOSED = "proposed", "proposed"
-        CONSTRUCTION_STARTED = "construction_started", "construction started"
-        UNDER_CONSTRUCTION = "under_construction", "under construction"
-        COMPLETED = "completed", "completed"
-        IN_OPERATION = "in_operation", "in operation"
-
-    class Kind(models.TextChoices):
-        ACTUAL = "actual", "actual"
-        TARGET = "target", "target"
-
-    class Precision(models.TextChoices):
-        DAY = "day", "day"
-        MONTH = "month", "month"
-        YEAR = "year", "year"
-        PERIOD = "period", "period"
+    Status = ProjectStage
+    Kind = FactKind
+    Precision = StatusDatePrecision
 
     uid = models.UUIDField(unique=True, editable=False)
     project = models.ForeignKey(Project, on_delete=models.PROTECT, related_name="timeline")
@@ -58,12 +64,10 @@ class ProjectStatus(PublicModel):
         ordering = ["project_id", "date_start", "id"]
         verbose_name_plural = "project statuses"
         constraints = [
+            models.CheckConstraint(condition=Q(status__in=ProjectStage.values), name="project_status_valid"),
+            models.CheckConstraint(condition=Q(kind__in=FactKind.values), name="project_status_kind_valid"),
             models.CheckConstraint(
-                condition=Q(status__in=["proposed", "construction_started", "under_construction", "completed", "in_operation"]), name="project_status_valid"
-            ),
-            models.CheckConstraint(condition=Q(kind__in=["actual", "target"]), name="project_status_kind_valid"),
-            models.CheckConstraint(
-                condition=Q(date_precision__in=["day", "month", "year", "period"]), name="project_status_precision_valid"
+                condition=Q(date_precision__in=StatusDatePrecision.values), name="project_status_precision_valid"
             ),
             models.CheckConstraint(condition=Q(date_end__gte=F("date_start")), name="project_status_dates_valid"),
             models.UniqueConstraint(
@@ -91,19 +95,24 @@ class EventSeries(PublicModel):
         return self.slug
 
 
-class Event(PublicModel):
-    class Kind(models.TextChoices):
-        MEETING = "meeting", "meeting"
-        EXPO = "expo", "expo"
-        SPORTS = "sports", "sports"
-        FESTIVAL = "festival", "festival"
-        FORUM = "forum", "forum"
-        COMPETITION = "competition", "competition"
-        OTHER = "other", "other"
+class EventKind(models.TextChoices):
+    MEETING = "meeting", "meeting"
+    EXPO = "expo", "expo"
+    SPORTS = "sports", "sports"
+    FESTIVAL = "festival", "festival"
+    FORUM = "forum", "forum"
+    COMPETITION = "competition", "competition"
+    OTHER = "other", "other"
 
-    class Status(models.TextChoices):
-        HELD = "held", "held"
-        PLANNED = "planned", "planned"
+
+class EventStatus(models.TextChoices):
+    HELD = "held", "held"
+    PLANNED = "planned", "planned"
+
+
+class Event(PublicModel):
+    Kind = EventKind
+    Status = EventStatus
 
     slug = models.SlugField(max_length=150, unique=True)
     name_zh = models.CharField(max_length=300)
@@ -123,18 +132,17 @@ class Event(PublicModel):
     class Meta:
         ordering = ["start_date", "slug"]
         constraints = [
-            models.CheckConstraint(condition=Q(kind__in=["meeting", "expo", "sports", "festival", "forum", "competition", "other"]),
-                name="event_kind_valid"),
-            models.CheckConstraint(condition=Q(status__in=["held", "planned"]), name="event_status_valid"),
+            models.CheckConstraint(condition=Q(kind__in=EventKind.values), name="event_kind_valid"),
+            models.CheckConstraint(condition=Q(status__in=EventStatus.values), name="event_status_valid"),
             models.CheckConstraint(
-                condition=Q(start_precision__in=["day", "month", "year"]), name="event_start_precision_valid"
+                condition=Q(start_precision__in=DatePrecision.values), name="event_start_precision_valid"
             ),
             models.CheckConstraint(
                 condition=Q(end_date__isnull=True) | Q(end_date__gte=F("start_date")), name="event_end_after_start"
             ),
             models.CheckConstraint(
                 condition=Q(end_date__isnull=True, end_precision="")
-                | Q(end_date__isnull=False, end_precision__in=["day", "month", "year"]),
+                | Q(end_date__isnull=False, end_precision__in=DatePrecision.values),
                 name="event_end_precision_valid",
             ),
         ]

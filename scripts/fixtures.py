@@ -1,15 +1,16 @@
 """Curator's tool for fixture files: fill citation offsets, check drafts, merge drafts into fixtures.
 
     python scripts/fixtures.py locate FILE...   fill missing `offset`s in place (unique quotes only)
-    python scripts/fixtures.py check FILE...    check citations, values, codes; exit 1 on problems
+    python scripts/fixtures.py check FILE...    check drafts against the fixture rules; exit 1 on problems
     python scripts/fixtures.py merge DRAFT...   merge per-document drafts into fixtures/ (one fact, many citations)
 
-Standalone (PyYAML only) so that extraction can run before the Django project is installed.
+`check` applies the rules the loader applies (the pydantic models of opendata/loader/schema.py, with
+choices from the Django models' enums), so it sets up Django: run it from the project's virtualenv.
 """
 
 from __future__ import annotations
 
-import re
+import os
 import sys
 from collections import OrderedDict
 from pathlib import Path
@@ -19,15 +20,26 @@ import yaml
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = ROOT / "fixtures"
 
-KINDS = {"actual", "target"}
-COMPARATORS = {"exact", "at_least", "at_most", "about"}
-STATUSES = {"proposed", "construction_started", "under_construction", "completed", "in_operation"}
-EVENT_KINDS = {"meeting", "expo", "sports", "festival", "forum", "competition", "other"}
-EVENT_STATUSES = {"held", "planned"}
-CODE_RE = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
-PERIOD_RE = re.compile(r"^(\d{4})(?:/(\d{4}))?$|^(\d{4}-\d{2}-\d{2})/(\d{4}-\d{2}-\d{2})$")
-DATE_RE = re.compile(r"^\d{4}(?:-\d{2}(?:-\d{2})?)?$|^\d{4}/\d{4}$")
-NEGATIVE_WORDS = ("下降", "减少", "降低", "回落", "负增长")
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "opendata.config.settings")
+os.environ.setdefault("DJANGO_ALLOW_INSECURE_KEY", "1")  # a local tool: no secret is used
+
+import django
+from django.apps import apps
+
+if not apps.ready:
+    django.setup()
+
+from opendata.loader.schema import (
+    DEFAULT_COMPARATOR,
+    DEFAULT_REGION,
+    FixtureError,
+    check_draft,
+    draft_known,
+    load_yaml,
+    read_catalogue,
+)
 
 
 def _load(path: Path):
@@ -50,10 +62,7 @@ _Dumper.add_representer(
 
 
 def source_texts() -> dict[str, str]:
-    texts = {}
-    for src in _load(FIXTURES / "sources.yaml"):
-        texts[src["slug"]] = (FIXTURES / "sources" / src["file"]).read_text(encoding="utf-8")
-    return texts
+    return read_catalogue(FIXTURES)[1].texts
 
 
 def _as_draft(doc) -> dict:
@@ -107,130 +116,21 @@ def locate(paths: list[Path]) -> int:
     return problems
 
 
-def check_doc(path: Path, doc: dict, texts: dict[str, str], catalogue: dict) -> list[str]:
-    errors: list[str] = []
-    where = str(path)
-
-    def cit_errors(rec_name: str, citations) -> None:
-        if not citations:
-            errors.append(f"{where}: {rec_name}: no citations")
-            return
-        for c in citations:
-            text = texts.get(c.get("source"))
-            if text is None:
-                errors.append(f"{where}: {rec_name}: unknown source {c.get('source')!r}")
-                continue
-            quote, off = c.get("quote") or "", c.get("offset")
-            if not quote:
-                errors.append(f"{where}: {rec_name}: empty quote")
-            elif off is None:
-                errors.append(f"{where}: {rec_name}: no offset (run `locate`) for {quote!r}")
-            elif text[off : off + len(quote)] != quote:
-                errors.append(f"{where}: {rec_name}: quote is not at offset {off} of {c['source']}: {quote!r}")
-
-    regions = catalogue["regions"] | {r["code"] for r in doc.get("regions") or []}
-    units = catalogue["units"] | {u["symbol"] for u in doc.get("units") or []}
-    for ind in doc.get("indicators") or []:
-        code = ind.get("code", "?")
-        name = f"indicator {code}"
-        if not CODE_RE.match(str(code)):
-            errors.append(f"{where}: {name}: code must be kebab-case ASCII")
-        for f in ("name_zh", "name_en", "unit", "topic"):
-            if not ind.get(f):
-                errors.append(f"{where}: {name}: missing {f}")
-        if ind.get("topic") not in catalogue["topics"]:
-            errors.append(f"{where}: {name}: unknown topic {ind.get('topic')!r}")
-        if ind.get("unit") not in units:
-            errors.append(f"{where}: {name}: unknown unit {ind.get('unit')!r} (add it to units)")
-        for i, obs in enumerate(ind.get("observations") or []):
-            oname = f"{name} observation #{i} ({obs.get('period')}, {obs.get('kind')})"
-            if obs.get("kind") not in KINDS:
-                errors.append(f"{where}: {oname}: kind must be one of {sorted(KINDS)}")
-            if obs.get("comparator", "exact") not in COMPARATORS:
-                errors.append(f"{where}: {oname}: comparator must be one of {sorted(COMPARATORS)}")
-            if not PERIOD_RE.match(str(obs.get("period", ""))):
-                errors.append(f"{where}: {oname}: period must be YYYY, YYYY/YYYY or DATE/DATE")
-            if obs.get("region", "changchun") not in regions:
-                errors.append(f"{where}: {oname}: unknown region {obs.get('region')!r}")
-            if obs.get("unit") and obs["unit"] not in units:
-                errors.append(f"{where}: {oname}: unknown unit {obs['unit']!r}")
-            value = obs.get("value")
-            if not isinstance(value, str) or not re.match(r"^-?\d+(\.\d+)?$", value):
-                errors.append(f"{where}: {oname}: value must be a string of digits, got {value!r}")
-            else:
-                digits = value.lstrip("-")
-                quotes = [c.get("quote") or "" for c in obs.get("citations") or []]
-                for q in quotes:
-                    if digits not in q:
-                        errors.append(f"{where}: {oname}: value {value} not in quote {q!r}")
-                if value.startswith("-") and not any(w in q for q in quotes for w in NEGATIVE_WORDS):
-                    errors.append(f"{where}: {oname}: negative value without 下降/减少 in the quote")
-            cit_errors(oname, obs.get("citations"))
-    for proj in doc.get("projects") or []:
-        name = f"project {proj.get('slug')}"
-        if not CODE_RE.match(str(proj.get("slug"))):
-            errors.append(f"{where}: {name}: slug must be kebab-case ASCII")
-        for f in ("name_zh", "name_en", "topic"):
-            if not proj.get(f):
-                errors.append(f"{where}: {name}: missing {f}")
-        if proj.get("topic") not in catalogue["topics"]:
-            errors.append(f"{where}: {name}: unknown topic {proj.get('topic')!r}")
-        for r in proj.get("regions") or []:
-            if r not in regions:
-                errors.append(f"{where}: {name}: unknown region {r!r}")
-        if not proj.get("timeline"):
-            errors.append(f"{where}: {name}: empty timeline")
-        for i, st in enumerate(proj.get("timeline") or []):
-            sname = f"{name} status #{i}"
-            if st.get("status") not in STATUSES:
-                errors.append(f"{where}: {sname}: status must be one of {sorted(STATUSES)}")
-            if st.get("kind") not in KINDS:
-                errors.append(f"{where}: {sname}: kind must be one of {sorted(KINDS)}")
-            if not DATE_RE.match(str(st.get("date", ""))):
-                errors.append(f"{where}: {sname}: date must be YYYY, YYYY-MM, YYYY-MM-DD or YYYY/YYYY")
-            cit_errors(sname, st.get("citations"))
-    series = catalogue["series"] | {s["slug"] for s in doc.get("series") or []}
-    for ev in doc.get("events") or []:
-        name = f"event {ev.get('slug')}"
-        if not CODE_RE.match(str(ev.get("slug"))):
-            errors.append(f"{where}: {name}: slug must be kebab-case ASCII")
-        for f in ("name_zh", "name_en", "kind", "start", "status"):
-            if not ev.get(f):
-                errors.append(f"{where}: {name}: missing {f}")
-        if ev.get("kind") not in EVENT_KINDS:
-            errors.append(f"{where}: {name}: kind must be one of {sorted(EVENT_KINDS)}")
-        if ev.get("status") not in EVENT_STATUSES:
-            errors.append(f"{where}: {name}: status must be one of {sorted(EVENT_STATUSES)}")
-        if ev.get("series") and ev["series"] not in series:
-            errors.append(f"{where}: {name}: unknown series {ev['series']!r}")
-        for f in ("start", "end"):
-            if ev.get(f) and not re.match(r"^\d{4}(?:-\d{2}(?:-\d{2})?)?$", str(ev[f])):
-                errors.append(f"{where}: {name}: {f} must be YYYY, YYYY-MM or YYYY-MM-DD")
-        if ev.get("region", "changchun") not in regions:
-            errors.append(f"{where}: {name}: unknown region {ev.get('region')!r}")
-        cit_errors(name, ev.get("citations"))
-    return errors
-
-
-def base_catalogue() -> dict:
-    cat = {
-        "topics": {t["code"] for t in _load(FIXTURES / "topics.yaml")},
-        "units": {u["symbol"] for u in _load(FIXTURES / "units.yaml")},
-        "regions": {r["code"] for r in _load(FIXTURES / "regions.yaml")},
-        "series": set(),
-    }
-    events = FIXTURES / "events.yaml"
-    if events.exists():
-        cat["series"] = {s["slug"] for s in (_load(events) or {}).get("series") or []}
-    return cat
-
-
 def check(paths: list[Path]) -> int:
-    texts = source_texts()
-    cat = base_catalogue()
-    errors = []
+    """Report every problem of each draft (or fixture file), as the loader would name it."""
+    try:
+        known = draft_known(FIXTURES)
+    except FixtureError as exc:
+        print(f"the catalogue in fixtures/ does not load: {exc}")
+        return 1
+    errors: list[FixtureError] = []
     for path in paths:
-        errors += check_doc(path, _load(path) or {}, texts, cat)
+        try:
+            doc = load_yaml(path, str(path))
+        except FixtureError as exc:
+            errors.append(exc)
+            continue
+        errors += check_draft(_as_draft(doc), known, str(path))
     for e in errors:
         print(e)
     print(f"{len(errors)} problem(s) in {len(paths)} file(s)")
@@ -288,8 +188,8 @@ def merge(paths: list[Path], out: Path = FIXTURES) -> int:
                 problems.append(f"{path}: indicator {code}: unit {ind.get('unit')} vs {base.get('unit')} elsewhere")
             for obs in ind.get("observations") or []:
                 obs = dict(obs)
-                obs.setdefault("region", "changchun")
-                obs.setdefault("comparator", "exact")
+                obs.setdefault("region", DEFAULT_REGION)
+                obs.setdefault("comparator", DEFAULT_COMPARATOR)
                 if obs.get("unit") == base.get("unit"):
                     obs.pop("unit")
                 key = (code, obs["region"], str(obs["period"]), obs["kind"], obs["comparator"])

@@ -63,7 +63,19 @@ class PublicModel(models.Model):
         super().save(*args, **kwargs)
 
 
+# Choice lists live here and in the apps' models.py as module-level TextChoices, so that a model's
+# field, its CheckConstraint (`.values`, in a nested Meta that cannot see the model's body) and the
+# fixture schema (opendata/loader/schema.py) share one list.
+
+
 class DatePrecision(models.TextChoices):
     DAY = "day", "day"
     MONTH = "month", "month"
     YEAR = "year", "year"
+
+
+class FactKind(models.TextChoices):
+    """Whether a document reports a fact (`actual`) or plans it (`target`)."""
+
+    ACTUAL = "actual", "actual"
+    TARGET = "target", "target"

@@ -21,16 +21,19 @@ class Topic(PublicModel):
         return f"{self.name_en} ({self.name_zh})"
 
 
+class RegionKind(models.TextChoices):
+    PROVINCE = "province", "province"
+    CITY = "city", "prefecture-level city"
+    DISTRICT = "district", "urban district"
+    COUNTY_CITY = "county_city", "county-level city"
+    COUNTY = "county", "county"
+    DEVELOPMENT_ZONE = "development_zone", "development zone"
+    NATIONAL_PLATFORM = "national_platform", "national platform"
+    OTHER = "other", "other"
+
+
 class Region(PublicModel):
-    class Kind(models.TextChoices):
-        PROVINCE = "province", "province"
-        CITY = "city", "prefecture-level city"
-        DISTRICT = "district", "urban district"
-        COUNTY_CITY = "county_city", "county-level city"
-        COUNTY = "county", "county"
-        DEVELOPMENT_ZONE = "development_zone", "development zone"
-        NATIONAL_PLATFORM = "national_platform", "national platform"
-        OTHER = "other", "other"
+    Kind = RegionKind
 
     code = models.SlugField(max_length=64, unique=True)
     name_zh = models.CharField(max_length=200)
@@ -41,11 +44,7 @@ class Region(PublicModel):
     class Meta:
         ordering = ["code"]
         constraints = [
-            models.CheckConstraint(
-                condition=Q(kind__in=["province", "city", "district", "county_city", "county",
-                                      "development_zone", "national_platform", "other"]),
-                name="region_kind_valid"
-            ),
+            models.CheckConstraint(condition=Q(kind__in=RegionKind.values), name="region_kind_valid"),
             models.CheckConstraint(condition=~Q(parent=F("id")), name="region_not_own_parent"),
         ]
 

@@ -1,7 +1,14 @@
-"""Reading and validating fixture files (docs/fixtures.md) into plain records, without touching the DB.
+"""The fixture rules, declared once: pydantic models of every record of fixtures/ (docs/fixtures.md).
 
-Every problem is reported as `FixtureError(file, record, field, message)` so that a curator can find
-it. Pure Python (PyYAML only): the curator's script and the loader share these rules.
+Each fixture file is a list (or a mapping of lists) of records; each record is a pydantic model with
+`extra="forbid"`, its choices taken from the Django models' enums. The rules that need more than one
+record (a quote must be the source's text at its offset, a value must appear in its quote, a period
+must lie within what the source covers, references must be known, keys unique, one fact per key)
+are validators that read the catalogue from the validation context (`Known`).
+
+Two callers share these rules: the loader (`read_fixtures`, then opendata/loader/services.py writes
+the records) and the curator's script (scripts/fixtures.py `check`, through `check_draft`). Every
+problem is a `FixtureError(file, record, field, message)` that names where to look.
 """
 
 from __future__ import annotations
@@ -10,11 +17,33 @@ import calendar
 import datetime as dt
 import hashlib
 import re
+import types
+import typing
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
+from typing import Annotated, Any
 
 import yaml
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    PlainValidator,
+    PrivateAttr,
+    TypeAdapter,
+    ValidationError,
+    ValidationInfo,
+    model_validator,
+)
+from pydantic_core import PydanticCustomError
+
+from indicators.models import Comparator
+from opendata.base.models import FactKind
+from opendata.catalogue.models import RegionKind
+from projects.models import EventKind, EventStatus, ProjectStage
 
 # libyaml's loader parses the fixtures several times faster than the pure-Python one (same safe subset).
 _SafeLoader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
@@ -22,14 +51,9 @@ _SafeLoader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 CODE_RE = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 VALUE_RE = re.compile(r"^-?\d+(?:\.\d+)?$")
 NEGATIVE_WORDS = ("下降", "减少", "降低", "回落", "负增长")
-KINDS = ("actual", "target")
-COMPARATORS = ("exact", "at_least", "at_most", "about")
-STATUSES = ("proposed", "construction_started", "under_construction", "completed", "in_operation")
-EVENT_KINDS = ("meeting", "expo", "sports", "festival", "forum", "competition", "other")
-EVENT_STATUSES = ("held", "planned")
-REGION_KINDS = (
-    "province", "city", "district", "county_city", "county", "development_zone", "national_platform", "other",
-)
+DEFAULT_REGION = "changchun"
+DEFAULT_COMPARATOR = Comparator.EXACT.value
+NESTED = ("observations", "timeline")  # nested records: an error there names e.g. `gdp.observations[3]`
 
 
 @dataclass
@@ -41,6 +65,9 @@ class FixtureError(Exception):
 
     def __str__(self) -> str:
         return f"{self.file}: record {self.record}: field {self.field!r}: {self.message}"
+
+
+# -- periods and dates -------------------------------------------------------------------------------
 
 
 @dataclass
@@ -100,6 +127,506 @@ def parse_date(raw: object, *, allow_period: bool = False) -> Period:
     raise ValueError(f"{s!r} is not a date: write {allowed}")
 
 
+# -- the validation context: what records may refer to ----------------------------------------------
+
+
+@dataclass
+class Known:
+    """The catalogue records are checked against, passed to pydantic as `context={"known": ...}`."""
+
+    directory: Path | None = None  # the fixture directory (source texts are in its sources/)
+    topics: set[str] = field(default_factory=set)
+    units: set[str] = field(default_factory=set)
+    regions: set[str] = field(default_factory=set)
+    series: set[str] = field(default_factory=set)
+    projects: set[str] = field(default_factory=set)
+    texts: dict[str, str] = field(default_factory=dict)  # source slug -> text
+    covers: dict[str, list[Period]] = field(default_factory=dict)  # source slug -> periods it covers
+
+    def context(self) -> dict:
+        return {"known": self}
+
+
+def _known(info: ValidationInfo) -> Known:
+    known = (info.context or {}).get("known")
+    if known is None:
+        raise RuntimeError("fixture records are validated with context={'known': Known(...)}")
+    return known
+
+
+def _keys(records: object, key: str) -> set[str]:
+    """The keys a raw (not yet validated) list of records declares, for references within one file."""
+    if not isinstance(records, list):
+        return set()
+    return {r[key] for r in records if isinstance(r, dict) and isinstance(r.get(key), str)}
+
+
+def _rule(message: str, *at: str | int) -> PydanticCustomError:
+    """A broken cross-record rule; `at` is the path, below the validated object, of the field to blame."""
+    return PydanticCustomError("fixture_rule", "{message}", {"message": message, "at": at})
+
+
+# -- field types -------------------------------------------------------------------------------------
+
+
+def _code(v: object) -> str:
+    if not isinstance(v, str) or not CODE_RE.match(v):
+        raise ValueError(f"{v!r} must be lower-case kebab-case ASCII")
+    return v
+
+
+def _text(v: object) -> str:
+    if isinstance(v, str) and v.strip():
+        return v
+    raise ValueError("is required" if v is None or isinstance(v, str) else f"{v!r} must be text")
+
+
+def _optional_text(v: object) -> str:
+    if v is None or isinstance(v, str):
+        return v or ""
+    raise ValueError(f"{v!r} must be text")
+
+
+def _quoted_number(v: object) -> str:
+    if not isinstance(v, str) or not VALUE_RE.match(v):
+        raise ValueError(f'{v!r} must be a quoted number as written, e.g. "5.5"')
+    return v
+
+
+def _factor(v: object) -> Decimal:
+    try:
+        d = Decimal(str(v))
+    except InvalidOperation:
+        raise ValueError(f"{v!r} is not a number") from None
+    if not d > 0:
+        raise ValueError(f"{v!r} must be positive")
+    return d
+
+
+def _ref(kind: str, what: str, hint: str):
+    """A reference to a record of the catalogue (`Known.<kind>`)."""
+
+    def check(v: str, info: ValidationInfo) -> str:
+        if v not in getattr(_known(info), kind):
+            raise ValueError(f"unknown {what} {v!r}{hint}")
+        return v
+
+    return AfterValidator(check)
+
+
+def _none_as(default):
+    return BeforeValidator(lambda v: default() if v is None else v)
+
+
+Code = Annotated[str, PlainValidator(_code)]
+Text = Annotated[str, PlainValidator(_text)]
+OptionalText = Annotated[str, PlainValidator(_optional_text)]
+QuotedNumber = Annotated[str, PlainValidator(_quoted_number)]
+Factor = Annotated[Decimal, PlainValidator(_factor)]
+PeriodOf = Annotated[Period, PlainValidator(parse_period)]
+DateOf = Annotated[Period, PlainValidator(parse_date)]
+DateOrPeriodOf = Annotated[Period, PlainValidator(lambda v: parse_date(v, allow_period=True))]
+TopicRef = Annotated[str, _ref("topics", "topic", " (see topics.yaml)")]
+UnitRef = Annotated[str, _ref("units", "unit", " (add it to units.yaml)")]
+RegionRef = Annotated[str, _ref("regions", "region", " (see regions.yaml)")]
+SourceRef = Annotated[str, _ref("texts", "source", " (see sources.yaml)")]
+SeriesRef = Annotated[str, _ref("series", "series", " (see the series in events.yaml)")]
+ProjectRef = Annotated[str, _ref("projects", "project", " (see projects.yaml)")]
+
+
+# -- records -----------------------------------------------------------------------------------------
+
+
+class Record(BaseModel):
+    """A fixture record: every key is declared (an unknown key is an error); choices are stored as text."""
+
+    model_config = ConfigDict(extra="forbid", use_enum_values=True)
+
+
+class TopicRecord(Record):
+    code: Code
+    name_zh: Text
+    name_en: Text
+    description: OptionalText = ""
+
+
+class UnitRecord(Record):
+    symbol: Text
+    name_en: Text
+    base_unit: Text
+    factor: Factor
+
+
+class RegionRecord(Record):
+    code: Code
+    name_zh: Text
+    name_en: Text
+    kind: RegionKind
+    parent: RegionRef | None = None
+
+
+class CoverRecord(Record):
+    period: PeriodOf
+    label: OptionalText = ""
+
+
+class SourceRecord(Record):
+    slug: Code
+    file: Text
+    title_zh: Text
+    title_en: Text
+    publisher_zh: OptionalText = ""
+    publisher_en: OptionalText = ""
+    date: DateOf
+    date_note: OptionalText = ""
+    covers: list[CoverRecord]
+    _text: str = PrivateAttr("")
+    _sha256: str = PrivateAttr("")
+
+    @model_validator(mode="after")
+    def _has_its_text(self, info: ValidationInfo) -> SourceRecord:
+        if not self.covers:
+            raise _rule("a source must say which periods it covers", "covers")
+        directory = _known(info).directory
+        path = directory / "sources" / self.file
+        shown = f"{directory.name}/sources/{self.file}"
+        if not path.is_file():
+            raise _rule(f"{shown} does not exist", "file")
+        raw = path.read_bytes()
+        try:
+            self._text = raw.decode("utf-8")
+        except UnicodeDecodeError:
+            raise _rule(f"{shown} is not UTF-8", "file") from None
+        self._sha256 = hashlib.sha256(raw).hexdigest()
+        return self
+
+    @property
+    def text(self) -> str:
+        return self._text
+
+    @property
+    def periods(self) -> list[Period]:
+        return [Period(c.period.start, c.period.end, c.label or c.period.label, c.period.precision)
+                for c in self.covers]
+
+    def record(self) -> dict:
+        return {
+            "slug": self.slug, "title_zh": self.title_zh, "title_en": self.title_en,
+            "publisher_zh": self.publisher_zh, "publisher_en": self.publisher_en,
+            "date": self.date.start, "date_precision": self.date.precision, "date_note": self.date_note,
+            "file_name": self.file, "text": self._text, "sha256": self._sha256,
+            "periods": [(p.start, p.end, p.label) for p in self.periods],
+        }
+
+
+class CitationRecord(Record):
+    source: SourceRef
+    offset: Annotated[int, Field(strict=True, ge=0)]
+    quote: Annotated[str, Field(strict=True, min_length=1)]
+    garbled: bool = False
+
+    @model_validator(mode="after")
+    def _is_verbatim(self, info: ValidationInfo) -> CitationRecord:
+        text = _known(info).texts[self.source]
+        if text[self.offset : self.offset + len(self.quote)] != self.quote:
+            found = text.find(self.quote)
+            hint = f" (it occurs at offset {found})" if found >= 0 else " (it does not occur in the text)"
+            raise _rule(f"is not the text of {self.source} at offset {self.offset}{hint}", "quote")
+        return self
+
+    @property
+    def key(self) -> tuple[str, int, str]:
+        return (self.source, self.offset, self.quote)
+
+
+def _cited(citations: list[CitationRecord]) -> list[CitationRecord]:
+    if not citations:
+        raise ValueError("every fact needs at least one citation")
+    return citations
+
+
+Citations = Annotated[list[CitationRecord], AfterValidator(_cited)]
+
+
+class ObservationRecord(Record):
+    region: RegionRef = DEFAULT_REGION
+    period: PeriodOf
+    period_label: OptionalText = ""
+    kind: FactKind
+    comparator: Comparator = DEFAULT_COMPARATOR
+    value: QuotedNumber
+    unit: UnitRef | None = None  # when it differs from the indicator's
+    citations: Citations
+
+    @model_validator(mode="after")
+    def _agrees_with_its_quotes(self, info: ValidationInfo) -> ObservationRecord:
+        covers = _known(info).covers
+        digits = self.value.lstrip("-")
+        for c in self.citations:
+            if digits not in c.quote:
+                raise _rule(f"{self.value} does not appear in the quote {c.quote!r}", "value")
+            if not any(p.start <= self.period.start and self.period.end <= p.end for p in covers[c.source]):
+                raise _rule(f"{self.period.label} lies outside the periods {c.source} covers", "period")
+        if self.value.startswith("-") and not any(w in c.quote for c in self.citations for w in NEGATIVE_WORDS):
+            raise _rule(f"a negative value needs {'/'.join(NEGATIVE_WORDS)} in its quote", "value")
+        return self
+
+    @property
+    def fact(self) -> tuple:
+        """What one observation states once: two records with the same fact must be merged."""
+        return (self.region, self.period.start, self.period.end, self.kind, self.comparator)
+
+
+class IndicatorRecord(Record):
+    code: Code
+    name_zh: Text
+    name_en: Text
+    description: OptionalText = ""
+    unit: UnitRef
+    topic: TopicRef
+    observations: Annotated[list[ObservationRecord], _none_as(list)] = []
+
+    @model_validator(mode="after")
+    def _one_observation_per_fact(self) -> IndicatorRecord:
+        facts: dict[tuple, int] = {}
+        for j, obs in enumerate(self.observations):
+            if obs.fact in facts:
+                raise _rule(
+                    f"same indicator, region, period, kind and comparator as observations[{facts[obs.fact]}]: "
+                    "merge them into one observation with several citations", "observations", j, "period",
+                )
+            facts[obs.fact] = j
+        return self
+
+
+class StatusRecord(Record):
+    status: ProjectStage
+    kind: FactKind
+    date: DateOrPeriodOf
+    date_label: OptionalText = ""
+    citations: Citations
+
+
+class ProjectRecord(Record):
+    slug: Code
+    name_zh: Text
+    name_en: Text
+    description: OptionalText = ""
+    topic: TopicRef
+    regions: Annotated[list[RegionRef], BeforeValidator(lambda v: v or [DEFAULT_REGION])] = [DEFAULT_REGION]
+    timeline: list[StatusRecord]
+
+    @model_validator(mode="after")
+    def _a_timeline_without_repeats(self) -> ProjectRecord:
+        if not self.timeline:
+            raise _rule("a project needs at least one dated status statement", "timeline")
+        seen = set()
+        for j, st in enumerate(self.timeline):
+            key = (st.status, st.kind, st.date.start, st.date.end)
+            if key in seen:
+                raise _rule("duplicate status statement: merge the citations", "timeline", j, "date")
+            seen.add(key)
+        return self
+
+
+class SeriesRecord(Record):
+    slug: Code
+    name_zh: Text
+    name_en: Text
+
+
+class EventRecord(Record):
+    slug: Code
+    name_zh: Text
+    name_en: Text
+    description: OptionalText = ""
+    kind: EventKind
+    series: SeriesRef | None = None
+    start: DateOf
+    end: Annotated[DateOf | None, BeforeValidator(lambda v: v or None)] = None
+    status: EventStatus
+    region: Annotated[RegionRef, _none_as(lambda: DEFAULT_REGION)] = DEFAULT_REGION
+    project: ProjectRef | None = None
+    citations: Citations
+
+    @model_validator(mode="after")
+    def _ends_after_it_starts(self) -> EventRecord:
+        if self.end is not None and self.end.start < self.start.start:
+            raise _rule("the event ends before it starts", "end")
+        return self
+
+
+# -- files -------------------------------------------------------------------------------------------
+
+
+def _not_empty(records: list) -> list:
+    if not records:
+        raise ValueError("has no records: an empty list would withdraw every record it held")
+    return records
+
+
+def _unique(key: str, what: str):
+    def check(records: list) -> list:
+        seen: dict[Any, int] = {}
+        for i, rec in enumerate(records):
+            k = getattr(rec, key)
+            if k in seen:
+                raise _rule(f"duplicate {what} (also record #{seen[k]})", i, key)
+            seen[k] = i
+        return records
+
+    return AfterValidator(check)
+
+
+def _list_of(model, key: str, what: str, *, required: bool = True):
+    checks = [AfterValidator(_not_empty)] if required else [_none_as(list)]
+    return Annotated[list[model], *checks, _unique(key, what)]
+
+
+# A fixture file: its records, at least one, each key once. (A section of a draft may be empty.)
+TopicsFile = _list_of(TopicRecord, "code", "code")
+UnitsFile = _list_of(UnitRecord, "symbol", "symbol")
+RegionsFile = _list_of(RegionRecord, "code", "code")
+SourcesFile = _list_of(SourceRecord, "slug", "slug")
+IndicatorsFile = _list_of(IndicatorRecord, "code", "indicator code")
+ProjectsFile = _list_of(ProjectRecord, "slug", "slug")
+EventList = _list_of(EventRecord, "slug", "slug")
+SeriesSection = _list_of(SeriesRecord, "slug", "series slug", required=False)
+RegionSection = _list_of(RegionRecord, "code", "code", required=False)
+UnitSection = _list_of(UnitRecord, "symbol", "symbol", required=False)
+IndicatorSection = _list_of(IndicatorRecord, "code", "indicator code", required=False)
+ProjectSection = _list_of(ProjectRecord, "slug", "slug", required=False)
+EventSection = _list_of(EventRecord, "slug", "slug", required=False)
+
+
+class EventsFile(Record):
+    """events.yaml: both sections are required; `series` may be an empty list."""
+
+    series: SeriesSection
+    events: EventList
+
+
+class DraftFile(Record):
+    """fixtures/drafts/<NNN>.yaml: what one document states, in the same records as the fixture files;
+    `regions`, `units` and `series` hold only entries not yet in the catalogues. Every section is optional."""
+
+    regions: RegionSection = []
+    units: UnitSection = []
+    series: SeriesSection = []
+    indicators: IndicatorSection = []
+    projects: ProjectSection = []
+    events: EventSection = []
+
+
+_ADAPTERS: dict[Any, TypeAdapter] = {}
+
+
+def _adapter(shape) -> TypeAdapter:
+    if shape not in _ADAPTERS:
+        _ADAPTERS[shape] = TypeAdapter(shape)
+    return _ADAPTERS[shape]
+
+
+# -- pydantic errors as FixtureErrors ----------------------------------------------------------------
+
+
+def _label(rec: object, index: int, section: str | None) -> str:
+    if isinstance(rec, dict):
+        for key in ("code", "slug", "symbol"):
+            v = rec.get(key)
+            if isinstance(v, str) and (key == "symbol" and v.strip() or CODE_RE.match(v)):
+                return v
+    return f"{section} #{index}" if section else f"#{index}"
+
+
+def _path(loc: list) -> str:
+    out = ""
+    for part in loc:
+        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
+    return out or "-"
+
+
+def _unwrap(tp):
+    while True:
+        origin = typing.get_origin(tp)
+        if origin is Annotated:
+            tp = typing.get_args(tp)[0]
+        elif origin in (typing.Union, types.UnionType):
+            tp = next(a for a in typing.get_args(tp) if a is not type(None))
+        else:
+            return tp
+
+
+def _fields_at(shape, loc: tuple) -> list[str]:
+    """The keys a record at `loc` of a file of `shape` may have (for 'unknown key' messages)."""
+    tp = shape
+    for part in loc:
+        tp = _unwrap(tp)
+        if isinstance(part, int) and typing.get_origin(tp) is list:
+            tp = typing.get_args(tp)[0]
+        elif isinstance(tp, type) and issubclass(tp, BaseModel) and part in tp.model_fields:
+            tp = tp.model_fields[part].annotation
+        else:
+            return []
+    tp = _unwrap(tp)
+    return list(tp.model_fields) if isinstance(tp, type) and issubclass(tp, BaseModel) else []
+
+
+def _message(err: dict, shape, loc: tuple) -> str:
+    kind, ctx = err["type"], err.get("ctx") or {}
+    if kind == "fixture_rule":
+        return ctx["message"]
+    if kind == "missing":
+        hint = " (run `python scripts/fixtures.py locate`)" if loc and loc[-1] == "offset" else ""
+        return f"is required{hint}"
+    if kind == "extra_forbidden":
+        allowed = _fields_at(shape, loc[:-1])
+        return "unknown key: not part of the fixture format" + (f" (allowed: {', '.join(allowed)})" if allowed else "")
+    if kind == "value_error":
+        return str(ctx["error"])
+    if kind in ("model_type", "model_attributes_type", "dict_type"):
+        return f"expected a mapping of keys to values, got {type(err['input']).__name__}"
+    if kind == "list_type":
+        return f"expected a list, got {type(err['input']).__name__}"
+    if kind in ("enum", "literal_error"):
+        return f"{err['input']!r} is not allowed: expected {ctx['expected']}"
+    got = repr(err["input"])
+    return f"{err['msg']} (got {got if len(got) <= 80 else got[:77] + '...'})"
+
+
+def fixture_errors(file: str, raw: object, exc: ValidationError, shape) -> list[FixtureError]:
+    """Each pydantic error as a FixtureError naming the file, the record (code/slug or #index, with
+    `.observations[j]`/`.timeline[j]` for a nested record) and the field path within it."""
+    out = []
+    for err in exc.errors(include_url=False):
+        loc = tuple(err["loc"]) + tuple((err.get("ctx") or {}).get("at", ()))
+        rest, node, section = list(loc), raw, None
+        if rest and isinstance(rest[0], str) and isinstance(raw, dict):  # a section of a mapping file
+            section = rest.pop(0)
+            node = raw.get(section)
+        if not rest or not isinstance(rest[0], int):
+            out.append(FixtureError(file, "-", _path([section, *rest] if section else rest), _message(err, shape, loc)))
+            continue
+        i = rest.pop(0)
+        record = _label(node[i] if isinstance(node, list) and i < len(node) else None, i, section)
+        while len(rest) >= 2 and rest[0] in NESTED and isinstance(rest[1], int):
+            record += f".{rest[0]}[{rest[1]}]"
+            rest = rest[2:]
+        out.append(FixtureError(file, record, _path(rest), _message(err, shape, loc)))
+    return out
+
+
+def validate(shape, raw: object, known: Known, file: str) -> Any:
+    """Validate raw YAML data as `shape`; raise the first problem as a FixtureError."""
+    try:
+        return _adapter(shape).validate_python(raw, context=known.context())
+    except ValidationError as exc:
+        raise fixture_errors(file, raw, exc, shape)[0] from None
+
+
+# -- reading fixtures/ -------------------------------------------------------------------------------
+
+
 @dataclass
 class Fixtures:
     """Everything in fixtures/, validated; cross-references resolved by code."""
@@ -116,397 +643,149 @@ class Fixtures:
     events: list[dict] = field(default_factory=list)
     citations: dict[tuple, dict] = field(default_factory=dict)
 
+    def cite(self, citations: list[CitationRecord]) -> list[tuple]:
+        """Register a fact's citations (one row per source, offset and quote) and return their keys."""
+        for c in citations:
+            prev = self.citations.get(c.key)
+            self.citations[c.key] = {"source": c.source, "offset": c.offset, "quote": c.quote,
+                                     "garbled": c.garbled or bool(prev and prev["garbled"])}
+        return [c.key for c in citations]
 
-class _Reader:
-    def __init__(self, directory: Path):
-        self.dir = Path(directory)
-        self.fx = Fixtures()
-        self.texts: dict[str, str] = {}
-        self.source_periods: dict[str, list[Period]] = {}
 
-    # -- helpers ---------------------------------------------------------------------------------
-    def rel(self, path: Path) -> str:
-        try:
-            return str(path.relative_to(self.dir.parent))
-        except ValueError:
-            return str(path)
+def rel(directory: Path, path: Path) -> str:
+    """`fixtures/indicators/economy.yaml`: a path as the curator sees it, from the fixtures' parent."""
+    try:
+        return str(path.relative_to(directory.parent))
+    except ValueError:
+        return str(path)
 
-    def load(self, path: Path):
-        try:
-            with open(path, encoding="utf-8") as fh:
-                return yaml.load(fh, Loader=_SafeLoader)
-        except FileNotFoundError:
-            raise FixtureError(self.rel(path), "-", "-", "file is missing") from None
-        except yaml.YAMLError as exc:
-            raise FixtureError(self.rel(path), "-", "-", f"not valid YAML: {exc}") from None
 
-    def records(self, path: Path, key: str | None = None) -> list[dict]:
-        data = self.load(path)
-        if key is not None:
-            data = (data or {}).get(key) if isinstance(data, dict) else None
-        if data is None:
-            return []
-        if not isinstance(data, list):
-            raise FixtureError(self.rel(path), "-", key or "-", "expected a list of records")
-        for i, rec in enumerate(data):
-            if not isinstance(rec, dict):
-                raise FixtureError(self.rel(path), f"#{i}", "-", "expected a mapping")
-        return data
+def load_yaml(path: Path, shown: str) -> object:
+    """A fixture file's data; a missing, unparsable or empty file is a FixtureError."""
+    try:
+        with open(path, encoding="utf-8") as fh:
+            data = yaml.load(fh, Loader=_SafeLoader)
+    except FileNotFoundError:
+        raise FixtureError(shown, "-", "-", "file is missing") from None
+    except yaml.YAMLError as exc:
+        raise FixtureError(shown, "-", "-", f"not valid YAML: {exc}") from None
+    if data is None:
+        raise FixtureError(shown, "-", "-", "file is empty: it must hold its records (see docs/fixtures.md)")
+    return data
 
-    @staticmethod
-    def req(rec: dict, name: str, where: str, record: str) -> str:
-        value = rec.get(name)
-        if value is None or (isinstance(value, str) and not value.strip()):
-            raise FixtureError(where, record, name, "is required")
-        return value
 
-    @staticmethod
-    def code(rec: dict, name: str, where: str, record: str) -> str:
-        value = rec.get(name)
-        if not isinstance(value, str) or not CODE_RE.match(value):
-            raise FixtureError(where, record, name, f"{value!r} must be lower-case kebab-case ASCII")
-        return value
+def read_catalogue(directory: Path) -> tuple[Fixtures, Known]:
+    """topics.yaml, units.yaml, regions.yaml and sources.yaml: what every fact refers to."""
+    directory = Path(directory)
+    fx, known = Fixtures(), Known(directory=directory)
 
-    @staticmethod
-    def choice(rec: dict, name: str, choices, where: str, record: str, default=None) -> str:
-        value = rec.get(name, default)
-        if value not in choices:
-            raise FixtureError(where, record, name, f"{value!r} is not one of {', '.join(choices)}")
-        return value
+    def read(name: str, shape, declared: str | None = None):
+        path = directory / name
+        where = rel(directory, path)
+        raw = load_yaml(path, where)
+        if declared:  # a region's parent may come later in the same file
+            setattr(known, declared, _keys(raw, "code"))
+        return validate(shape, raw, known, where)
 
-    def citations(self, rec: dict, where: str, record: str) -> list[tuple]:
-        cits = rec.get("citations")
-        if not isinstance(cits, list) or not cits:
-            raise FixtureError(where, record, "citations", "every fact needs at least one citation")
-        keys = []
-        for j, c in enumerate(cits):
-            fname = f"citations[{j}]"
-            if not isinstance(c, dict):
-                raise FixtureError(where, record, fname, "expected a mapping with source, quote, offset")
-            src = c.get("source")
-            if src not in self.texts:
-                raise FixtureError(where, record, f"{fname}.source", f"unknown source {src!r}")
-            quote = c.get("quote")
-            if not isinstance(quote, str) or not quote:
-                raise FixtureError(where, record, f"{fname}.quote", "is required")
-            offset = c.get("offset")
-            if not isinstance(offset, int) or offset < 0:
-                raise FixtureError(where, record, f"{fname}.offset", f"{offset!r} must be a non-negative integer")
-            text = self.texts[src]
-            if text[offset : offset + len(quote)] != quote:
-                found = text.find(quote)
-                hint = f" (it occurs at offset {found})" if found >= 0 else " (it does not occur in the text)"
-                raise FixtureError(
-                    where, record, f"{fname}.quote", f"is not the text of {src} at offset {offset}{hint}"
-                )
-            key = (src, offset, quote)
-            garbled = bool(c.get("garbled", False))
-            prev = self.fx.citations.get(key)
-            self.fx.citations[key] = {"source": src, "offset": offset, "quote": quote,
-                                      "garbled": garbled or bool(prev and prev["garbled"])}
-            keys.append(key)
-        return keys
-
-    # -- catalogues ------------------------------------------------------------------------------
-    def read_catalogues(self) -> None:
-        path = self.dir / "topics.yaml"
-        seen = set()
-        for i, rec in enumerate(self.records(path)):
-            where, r = self.rel(path), f"#{i}"
-            code = self.code(rec, "code", where, r)
-            r = code
-            if code in seen:
-                raise FixtureError(where, r, "code", "duplicate code")
-            seen.add(code)
-            self.fx.topics.append({
-                "code": code,
-                "name_zh": self.req(rec, "name_zh", where, r),
-                "name_en": self.req(rec, "name_en", where, r),
-                "description": rec.get("description") or "",
-            })
-
-        path = self.dir / "units.yaml"
-        seen = set()
-        for i, rec in enumerate(self.records(path)):
-            where, r = self.rel(path), f"#{i}"
-            symbol = str(self.req(rec, "symbol", where, r))
-            r = symbol
-            if symbol in seen:
-                raise FixtureError(where, r, "symbol", "duplicate symbol")
-            seen.add(symbol)
-            try:
-                factor = Decimal(str(self.req(rec, "factor", where, r)))
-            except InvalidOperation:
-                raise FixtureError(where, r, "factor", f"{rec.get('factor')!r} is not a number") from None
-            self.fx.units.append({
-                "symbol": symbol,
-                "name_en": self.req(rec, "name_en", where, r),
-                "base_unit": self.req(rec, "base_unit", where, r),
-                "factor": factor,
-            })
-
-        path = self.dir / "regions.yaml"
-        seen = set()
-        regions = self.records(path)
-        for i, rec in enumerate(regions):
-            where, r = self.rel(path), f"#{i}"
-            code = self.code(rec, "code", where, r)
-            r = code
-            if code in seen:
-                raise FixtureError(where, r, "code", "duplicate code")
-            seen.add(code)
-            self.fx.regions.append({
-                "code": code,
-                "name_zh": self.req(rec, "name_zh", where, r),
-                "name_en": self.req(rec, "name_en", where, r),
-                "kind": self.choice(rec, "kind", REGION_KINDS, where, r),
-                "parent": rec.get("parent"),
-            })
-        for rec in self.fx.regions:
-            if rec["parent"] is not None and rec["parent"] not in seen:
-                raise FixtureError(self.rel(path), rec["code"], "parent", f"unknown region {rec['parent']!r}")
-
-        path = self.dir / "sources.yaml"
-        seen = set()
-        for i, rec in enumerate(self.records(path)):
-            where, r = self.rel(path), f"#{i}"
-            slug = self.code(rec, "slug", where, r)
-            r = slug
-            if slug in seen:
-                raise FixtureError(where, r, "slug", "duplicate slug")
-            seen.add(slug)
-            fname = self.req(rec, "file", where, r)
-            tpath = self.dir / "sources" / fname
-            if not tpath.is_file():
-                raise FixtureError(where, r, "file", f"{self.rel(tpath)} does not exist")
-            raw = tpath.read_bytes()
-            try:
-                text = raw.decode("utf-8")
-            except UnicodeDecodeError:
-                raise FixtureError(where, r, "file", f"{self.rel(tpath)} is not UTF-8") from None
-            try:
-                date = parse_date(self.req(rec, "date", where, r))
-            except ValueError as exc:
-                raise FixtureError(where, r, "date", str(exc)) from None
-            periods = []
-            for j, cov in enumerate(rec.get("covers") or []):
-                try:
-                    p = parse_period(cov.get("period"))
-                except (ValueError, AttributeError) as exc:
-                    raise FixtureError(where, r, f"covers[{j}].period", str(exc)) from None
-                p.label = cov.get("label") or p.label
-                periods.append(p)
-            if not periods:
-                raise FixtureError(where, r, "covers", "a source must say which periods it covers")
-            self.texts[slug] = text
-            self.source_periods[slug] = periods
-            self.fx.sources.append({
-                "slug": slug,
-                "title_zh": self.req(rec, "title_zh", where, r),
-                "title_en": self.req(rec, "title_en", where, r),
-                "publisher_zh": rec.get("publisher_zh") or "",
-                "publisher_en": rec.get("publisher_en") or "",
-                "date": date.start,
-                "date_precision": date.precision,
-                "date_note": rec.get("date_note") or "",
-                "file_name": fname,
-                "text": text,
-                "sha256": hashlib.sha256(raw).hexdigest(),
-                "periods": [(p.start, p.end, p.label) for p in periods],
-            })
-
-    # -- facts -----------------------------------------------------------------------------------
-    def read_indicators(self) -> None:
-        topics = {t["code"] for t in self.fx.topics}
-        units = {u["symbol"] for u in self.fx.units}
-        regions = {r["code"] for r in self.fx.regions}
-        codes: dict[str, str] = {}
-        facts: dict[tuple, str] = {}
-        for path in sorted((self.dir / "indicators").glob("*.yaml")):
-            where = self.rel(path)
-            for i, rec in enumerate(self.records(path)):
-                code = self.code(rec, "code", where, f"#{i}")
-                r = code
-                if code in codes:
-                    raise FixtureError(where, r, "code", f"duplicate indicator code (also in {codes[code]})")
-                codes[code] = where
-                topic = self.req(rec, "topic", where, r)
-                if topic not in topics:
-                    raise FixtureError(where, r, "topic", f"unknown topic {topic!r} (see topics.yaml)")
-                unit = str(self.req(rec, "unit", where, r))
-                if unit not in units:
-                    raise FixtureError(where, r, "unit", f"unknown unit {unit!r} (add it to units.yaml)")
-                self.fx.indicators.append({
-                    "code": code, "topic": topic, "unit": unit,
-                    "name_zh": self.req(rec, "name_zh", where, r),
-                    "name_en": self.req(rec, "name_en", where, r),
-                    "description": rec.get("description") or "",
-                })
-                obs_list = rec.get("observations") or []
-                if not isinstance(obs_list, list):
-                    raise FixtureError(where, r, "observations", "expected a list")
-                for j, obs in enumerate(obs_list):
-                    self.read_observation(obs, code, unit, where, f"{code}.observations[{j}]", regions, units, facts)
-
-    def read_observation(self, obs, code, default_unit, where, r, regions, units, facts) -> None:
-        if not isinstance(obs, dict):
-            raise FixtureError(where, r, "-", "expected a mapping")
-        region = obs.get("region", "changchun")
-        if region not in regions:
-            raise FixtureError(where, r, "region", f"unknown region {region!r} (see regions.yaml)")
-        try:
-            period = parse_period(self.req(obs, "period", where, r))
-        except ValueError as exc:
-            raise FixtureError(where, r, "period", str(exc)) from None
-        label = obs.get("period_label") or period.label
-        kind = self.choice(obs, "kind", KINDS, where, r)
-        comparator = self.choice(obs, "comparator", COMPARATORS, where, r, default="exact")
-        unit = str(obs.get("unit") or default_unit)
-        if unit not in units:
-            raise FixtureError(where, r, "unit", f"unknown unit {unit!r} (add it to units.yaml)")
-        value = obs.get("value")
-        if not isinstance(value, str) or not VALUE_RE.match(value):
-            raise FixtureError(where, r, "value", f"{value!r} must be a quoted number as written, e.g. \"5.5\"")
-        keys = self.citations(obs, where, r)
-        digits = value.lstrip("-")
-        for src, off, quote in keys:
-            if digits not in quote:
-                raise FixtureError(where, r, "value", f"{value} does not appear in the quote {quote!r}")
-            if not any(p.start <= period.start and period.end <= p.end for p in self.source_periods[src]):
-                raise FixtureError(
-                    where, r, "period", f"{period.label} lies outside the periods {src} covers"
-                )
-        if value.startswith("-") and not any(w in q for _, _, q in keys for w in NEGATIVE_WORDS):
-            raise FixtureError(where, r, "value", "a negative value needs 下降/减少/降低/回落 in its quote")
-        fact = (code, region, period.start, period.end, kind, comparator)
-        if fact in facts:
-            raise FixtureError(
-                where, r, "period",
-                f"same indicator, region, period, kind and comparator as {facts[fact]}: "
-                "merge them into one observation with several citations",
-            )
-        facts[fact] = r
-        self.fx.observations.append({
-            "indicator": code, "region": region, "period_start": period.start, "period_end": period.end,
-            "period_label": label, "kind": kind, "comparator": comparator, "value": Decimal(value),
-            "unit": unit, "citations": keys, "_where": f"{where} {r}",
-        })
-
-    def read_projects(self) -> None:
-        path = self.dir / "projects.yaml"
-        if not path.exists():
-            return
-        where = self.rel(path)
-        topics = {t["code"] for t in self.fx.topics}
-        regions = {r["code"] for r in self.fx.regions}
-        seen = set()
-        for i, rec in enumerate(self.records(path)):
-            slug = self.code(rec, "slug", where, f"#{i}")
-            r = slug
-            if slug in seen:
-                raise FixtureError(where, r, "slug", "duplicate slug")
-            seen.add(slug)
-            topic = self.req(rec, "topic", where, r)
-            if topic not in topics:
-                raise FixtureError(where, r, "topic", f"unknown topic {topic!r}")
-            regs = rec.get("regions") or ["changchun"]
-            for reg in regs:
-                if reg not in regions:
-                    raise FixtureError(where, r, "regions", f"unknown region {reg!r}")
-            self.fx.projects.append({
-                "slug": slug, "topic": topic, "regions": list(dict.fromkeys(regs)),
-                "name_zh": self.req(rec, "name_zh", where, r),
-                "name_en": self.req(rec, "name_en", where, r),
-                "description": rec.get("description") or "",
-            })
-            timeline = rec.get("timeline")
-            if not isinstance(timeline, list) or not timeline:
-                raise FixtureError(where, r, "timeline", "a project needs at least one dated status statement")
-            keys = set()
-            for j, st in enumerate(timeline):
-                sr = f"{slug}.timeline[{j}]"
-                status = self.choice(st, "status", STATUSES, where, sr)
-                kind = self.choice(st, "kind", KINDS, where, sr)
-                try:
-                    date = parse_date(self.req(st, "date", where, sr), allow_period=True)
-                except ValueError as exc:
-                    raise FixtureError(where, sr, "date", str(exc)) from None
-                key = (status, kind, date.start, date.end)
-                if key in keys:
-                    raise FixtureError(where, sr, "date", "duplicate status statement: merge the citations")
-                keys.add(key)
-                self.fx.statuses.append({
-                    "project": slug, "status": status, "kind": kind, "date_start": date.start,
-                    "date_end": date.end, "date_precision": date.precision,
-                    "date_label": st.get("date_label") or date.label,
-                    "citations": self.citations(st, where, sr),
-                })
-
-    def read_events(self) -> None:
-        path = self.dir / "events.yaml"
-        if not path.exists():
-            return
-        where = self.rel(path)
-        regions = {r["code"] for r in self.fx.regions}
-        projects = {p["slug"] for p in self.fx.projects}
-        series = set()
-        for i, rec in enumerate(self.records(path, "series")):
-            slug = self.code(rec, "slug", where, f"series #{i}")
-            if slug in series:
-                raise FixtureError(where, slug, "slug", "duplicate series slug")
-            series.add(slug)
-            self.fx.series.append({
-                "slug": slug,
-                "name_zh": self.req(rec, "name_zh", where, slug),
-                "name_en": self.req(rec, "name_en", where, slug),
-            })
-        seen = set()
-        for i, rec in enumerate(self.records(path, "events")):
-            slug = self.code(rec, "slug", where, f"#{i}")
-            r = slug
-            if slug in seen:
-                raise FixtureError(where, r, "slug", "duplicate slug")
-            seen.add(slug)
-            try:
-                start = parse_date(self.req(rec, "start", where, r))
-            except ValueError as exc:
-                raise FixtureError(where, r, "start", str(exc)) from None
-            end = None
-            if rec.get("end"):
-                try:
-                    end = parse_date(rec["end"])
-                except ValueError as exc:
-                    raise FixtureError(where, r, "end", str(exc)) from None
-                if end.start < start.start:
-                    raise FixtureError(where, r, "end", "the event ends before it starts")
-            ser = rec.get("series")
-            if ser is not None and ser not in series:
-                raise FixtureError(where, r, "series", f"unknown series {ser!r}")
-            region = rec.get("region") or "changchun"
-            if region not in regions:
-                raise FixtureError(where, r, "region", f"unknown region {region!r}")
-            project = rec.get("project")
-            if project is not None and project not in projects:
-                raise FixtureError(where, r, "project", f"unknown project {project!r}")
-            self.fx.events.append({
-                "slug": slug,
-                "name_zh": self.req(rec, "name_zh", where, r),
-                "name_en": self.req(rec, "name_en", where, r),
-                "description": rec.get("description") or "",
-                "kind": self.choice(rec, "kind", EVENT_KINDS, where, r),
-                "status": self.choice(rec, "status", EVENT_STATUSES, where, r),
-                "series": ser, "region": region, "project": project,
-                "start_date": start.start, "start_precision": start.precision,
-                "end_date": end.start if end else None, "end_precision": end.precision if end else "",
-                "citations": self.citations(rec, where, r),
-            })
+    topics = read("topics.yaml", TopicsFile)
+    fx.topics = [t.model_dump() for t in topics]
+    known.topics = {t.code for t in topics}
+    units = read("units.yaml", UnitsFile)
+    fx.units = [u.model_dump() for u in units]
+    known.units = {u.symbol for u in units}
+    regions = read("regions.yaml", RegionsFile, declared="regions")
+    fx.regions = [r.model_dump() for r in regions]
+    sources = read("sources.yaml", SourcesFile)
+    fx.sources = [s.record() for s in sources]
+    known.texts = {s.slug: s.text for s in sources}
+    known.covers = {s.slug: s.periods for s in sources}
+    return fx, known
 
 
 def read_fixtures(directory: Path) -> Fixtures:
     """Read and validate every fixture file; raise FixtureError on the first problem."""
-    reader = _Reader(directory)
-    reader.read_catalogues()
-    reader.read_indicators()
-    reader.read_projects()
-    reader.read_events()
-    return reader.fx
+    directory = Path(directory)
+    fx, known = read_catalogue(directory)
+
+    codes: dict[str, str] = {}
+    paths = sorted((directory / "indicators").glob("*.yaml"))
+    if not paths:
+        raise FixtureError(rel(directory, directory / "indicators"), "-", "-", "no indicator files (*.yaml)")
+    for path in paths:
+        where = rel(directory, path)
+        for ind in validate(IndicatorsFile, load_yaml(path, where), known, where):
+            if ind.code in codes:
+                raise FixtureError(where, ind.code, "code", f"duplicate indicator code (also in {codes[ind.code]})")
+            codes[ind.code] = where
+            fx.indicators.append({"code": ind.code, "topic": ind.topic, "unit": ind.unit, "name_zh": ind.name_zh,
+                                  "name_en": ind.name_en, "description": ind.description})
+            for j, o in enumerate(ind.observations):
+                fx.observations.append({
+                    "indicator": ind.code, "region": o.region, "period_start": o.period.start,
+                    "period_end": o.period.end, "period_label": o.period_label or o.period.label, "kind": o.kind,
+                    "comparator": o.comparator, "value": Decimal(o.value), "unit": o.unit or ind.unit,
+                    "citations": fx.cite(o.citations), "_where": f"{where} {ind.code}.observations[{j}]",
+                })
+
+    path = directory / "projects.yaml"
+    where = rel(directory, path)
+    for p in validate(ProjectsFile, load_yaml(path, where), known, where):
+        fx.projects.append({"slug": p.slug, "topic": p.topic, "regions": list(dict.fromkeys(p.regions)),
+                            "name_zh": p.name_zh, "name_en": p.name_en, "description": p.description})
+        for st in p.timeline:
+            fx.statuses.append({
+                "project": p.slug, "status": st.status, "kind": st.kind, "date_start": st.date.start,
+                "date_end": st.date.end, "date_precision": st.date.precision,
+                "date_label": st.date_label or st.date.label, "citations": fx.cite(st.citations),
+            })
+    known.projects = {p["slug"] for p in fx.projects}
+
+    path = directory / "events.yaml"
+    where = rel(directory, path)
+    raw = load_yaml(path, where)
+    known.series = _keys(raw.get("series") if isinstance(raw, dict) else None, "slug")
+    events = validate(EventsFile, raw, known, where)
+    fx.series = [s.model_dump() for s in events.series]
+    for e in events.events:
+        fx.events.append({
+            "slug": e.slug, "name_zh": e.name_zh, "name_en": e.name_en, "description": e.description,
+            "kind": e.kind, "status": e.status, "series": e.series, "region": e.region, "project": e.project,
+            "start_date": e.start.start, "start_precision": e.start.precision,
+            "end_date": e.end.start if e.end else None, "end_precision": e.end.precision if e.end else "",
+            "citations": fx.cite(e.citations),
+        })
+    return fx
+
+
+# -- drafts (scripts/fixtures.py check) --------------------------------------------------------------
+
+
+def draft_known(directory: Path) -> Known:
+    """What a draft may refer to besides its own sections: the catalogue of fixtures/, and the series
+    and projects that fixtures/ already holds (drafts of other documents add to them)."""
+    directory = Path(directory)
+    _, known = read_catalogue(directory)
+    events = load_yaml(directory / "events.yaml", rel(directory, directory / "events.yaml"))
+    known.series = _keys(events.get("series") if isinstance(events, dict) else None, "slug")
+    known.projects = _keys(load_yaml(directory / "projects.yaml", rel(directory, directory / "projects.yaml")), "slug")
+    return known
+
+
+def check_draft(data: object, known: Known, file: str) -> list[FixtureError]:
+    """Every problem of one draft (a mapping of sections, see DraftFile), checked by the same record
+    models as the fixture files; the draft's own regions, units, series and projects count as known."""
+    if data is None:
+        return [FixtureError(file, "-", "-", "file is empty: a draft holds at least one section")]
+    if isinstance(data, dict):
+        known = Known(
+            directory=known.directory, topics=known.topics, texts=known.texts, covers=known.covers,
+            units=known.units | _keys(data.get("units"), "symbol"),
+            regions=known.regions | _keys(data.get("regions"), "code"),
+            series=known.series | _keys(data.get("series"), "slug"),
+            projects=known.projects | _keys(data.get("projects"), "slug"),
+        )
+    try:
+        _adapter(DraftFile).validate_python(data, context=known.context())
+    except ValidationError as exc:
+        return fixture_errors(file, data, exc, DraftFile)
+    return []
