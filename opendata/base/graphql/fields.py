@@ -12,10 +12,11 @@ fields below only read what was loaded. One request, top-down, e.g.
    (`Join.add_to_plan`: a select_related and the plan of the joined row; `RelatedList.add_to_plan`
    and a nested `PublicConnectionField.add_to_plan`: a `PrefetchedList` or a `BatchedList`, whose
    queryset is built, filtered and planned the same way for the rows below).
-3. `Plan.shape` gives the selector's queryset the plan's joins and one Prefetch per nested list
-   into an attribute of its own (the selector's prefetches and column choices, made for REST, are
-   dropped). `Plan.fetch` runs it, then loads each batch (one query for all the parents: the facts
-   citing a page of sources).
+3. `Plan.shape` adds the plan to the selector's queryset, which keeps its joins and its column
+   choices (only/defer): the plan only adds what the selection needs beyond them (its columns, its
+   deeper joins, one Prefetch per nested list into an attribute of its own) and drops the selector's
+   prefetches, which no GraphQL field reads. `Plan.fetch` runs it, then loads each batch (one query
+   for all the parents: the facts citing a page of sources).
 4. The nested fields' resolvers read the rows their plan stored on each parent (`rows_of`), and
    `connections.make_connection` pages them.
 """
@@ -23,7 +24,7 @@ fields below only read what was loaded. One request, top-down, e.g.
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from functools import cache
 from itertools import groupby
@@ -32,7 +33,7 @@ from typing import Any
 import django_filters
 import graphene
 from django.core.exceptions import FieldDoesNotExist, ValidationError
-from django.db.models import Model, Prefetch, QuerySet, prefetch_related_objects
+from django.db.models import ManyToOneRel, Model, Prefetch, QuerySet, prefetch_related_objects
 from graphene.types.argument import to_arguments
 from graphene.types.utils import get_type
 from graphene.utils.str_converters import to_camel_case
@@ -80,7 +81,6 @@ class PublicObjectType(DjangoObjectType):
         abstract = True
 
     public_key: str = "code"
-    deferred_fields: tuple[str, ...] = ()  # columns fetched only when selected (a source's text)
 
     @classmethod
     def __init_subclass_with_meta__(cls, **options):
@@ -221,6 +221,7 @@ class PublicConnectionField(Planned, DjangoFilterConnectionField):
         if self.batch is not None:
             plan.batches[key] = BatchedList(key, child.shape(self.filtered(args)), child, load=self.batch)
             return
+        child.columns |= relation_columns(plan.model, self.relation)
         queryset = child.shape(self.filtered(args))
         window = self.window(args, wants_total)
         if window is not None:
@@ -271,6 +272,7 @@ class RelatedList(Planned, graphene.Field):
             child = plan_rows(info, info.schema.get_type(get_type(self.rows_type)._meta.name), row_nodes)
         else:
             child = plan_rows(info, item_type, nodes)
+        child.columns |= relation_columns(plan.model, self.relation)
         key = list_key(nodes)
         plan.lists[key] = PrefetchedList(key, child.shape(self.queryset()), child, relation=self.relation)
 
@@ -301,7 +303,7 @@ def plan_rows(info: GraphQLResolveInfo, gql_type: GraphQLObjectType, field_nodes
     """The plan of the rows of `gql_type` selected by `field_nodes`' selection sets."""
     graphene_type = gql_type.graphene_type
     meta = graphene_type._meta
-    plan = Plan(model=getattr(meta, "model", None), deferrable=tuple(getattr(graphene_type, "deferred_fields", ())))
+    plan = Plan(model=getattr(meta, "model", None))
     fields = graphql_fields(graphene_type)
     for nodes in sub_fields(info, gql_type, field_nodes).values():
         name = nodes[0].name.value
@@ -352,6 +354,15 @@ def list_key(field_nodes: list[FieldNode]) -> str:
     return f"_gql_{name}_{node.loc.start if node.loc else 0}"
 
 
+def relation_columns(model: type[Model] | None, relation: str) -> set[str]:
+    """The columns of the related rows a Prefetch of `relation` reads: the foreign key back to the
+    parent, for a reverse foreign key (a many-to-many goes through its table)."""
+    if model is None:
+        return set()
+    related = model._meta.get_field(relation)
+    return {related.field.name} if isinstance(related, ManyToOneRel) else set()
+
+
 # -- 3. the plan: what a selection needs loaded, added to the selector's queryset ------------------
 
 @dataclass
@@ -393,7 +404,6 @@ class Plan:
     """What a selection needs from the rows of one type."""
 
     model: type[Model] | None
-    deferrable: tuple[str, ...] = ()  # columns loaded only when selected
     columns: set[str] = field(default_factory=set)  # model fields the selection reads
     joins: dict[str, Plan] = field(default_factory=dict)  # forward foreign key -> plan of the joined row
     lists: dict[str, PrefetchedList] = field(default_factory=dict)  # by to_attr
@@ -423,16 +433,21 @@ class Plan:
 
     # --- applying the plan ---------------------------------------------------------------------------
     def shape(self, queryset: QuerySet) -> QuerySet:
-        """The queryset with the joins, deferred columns and prefetches of the plan (recursively)."""
-        # The plan decides: drop the selector's own prefetches and column choices (made for REST).
-        return self._shape(queryset.prefetch_related(None).defer(None), "")
+        """The selector's queryset with what the selection needs beyond it. Its joins and columns stay;
+        its prefetches go (made for REST, they fill attributes no GraphQL field reads)."""
+        queryset = with_columns(queryset.prefetch_related(None), set(self._columns("")))
+        return self._add_relations(queryset, "")
 
-    def _shape(self, queryset: QuerySet, prefix: str) -> QuerySet:
-        for column in self.deferrable:
-            if column not in self.columns:
-                queryset = queryset.defer(prefix + column)
+    def _columns(self, prefix: str) -> Iterator[str]:
+        if self.model is not None:
+            yield prefix + self.model._meta.pk.name  # a join the selector did not make needs its row
+        yield from (prefix + column for column in self.columns)
         for attr, child in self.joins.items():
-            queryset = child._shape(queryset.select_related(prefix + attr), f"{prefix}{attr}__")
+            yield from child._columns(f"{prefix}{attr}__")
+
+    def _add_relations(self, queryset: QuerySet, prefix: str) -> QuerySet:
+        for attr, child in self.joins.items():  # select_related adds to the selector's joins
+            queryset = child._add_relations(queryset.select_related(prefix + attr), f"{prefix}{attr}__")
         return queryset.prefetch_related(*(nested.prefetch(prefix) for nested in self.lists.values()))
 
     def fetch(self, queryset: QuerySet) -> list[Model]:
@@ -461,6 +476,24 @@ class Plan:
         """Load the plan's lists for rows fetched without it."""
         prefetch_related_objects(rows, *(nested.prefetch() for nested in self.lists.values()))
         self.complete(rows)
+
+
+def with_columns(queryset: QuerySet, columns: set[str]) -> QuerySet:
+    """The queryset also loading `columns` (lookup paths), whatever columns its selector chose: a
+    deferred column is no longer deferred, and with only() the columns are added to the others.
+
+    Django has no public way to add to only() or remove from defer(): this reads the queryset's
+    choice from `query.deferred_loading` (names, whether they are deferred), as Django's own
+    only()/defer() do."""
+    names, deferring = queryset.query.deferred_loading
+    if deferring:
+        still = set(names) - columns
+        if still == set(names):
+            return queryset
+        queryset = queryset.defer(None)
+        return queryset.defer(*still) if still else queryset
+    missing = columns - set(names)
+    return queryset.only(*names, *missing) if names and missing else queryset
 
 
 # -- 4. reading what was loaded -------------------------------------------------------------------
