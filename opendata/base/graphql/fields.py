@@ -34,11 +34,9 @@ import django_filters
 import graphene
 from django.core.exceptions import FieldDoesNotExist, ValidationError
 from django.db.models import ManyToOneRel, Model, Prefetch, QuerySet, prefetch_related_objects
-from graphene.types.argument import to_arguments
 from graphene.types.utils import get_type
 from graphene.utils.str_converters import to_camel_case
 from graphene_django import DjangoObjectType
-from graphene_django.filter import DjangoFilterConnectionField
 from graphql import GraphQLError, GraphQLField, GraphQLObjectType, GraphQLResolveInfo, get_named_type
 from graphql.execution.collect_fields import collect_sub_fields
 from graphql.execution.values import get_argument_values
@@ -124,13 +122,13 @@ def lookup_field(type_, argument: str, description: str) -> graphene.Field:
     return field
 
 
-class PublicConnectionField(Planned, DjangoFilterConnectionField):
+class PublicConnectionField(Planned, graphene.Field):
     """A connection filtered by an app's FilterSet (the one REST uses) and ordered by `orderBy`.
 
     At the root it pages a queryset; nested (with `relation`, a Django relation of the parent, or
     `batch`, a loader of rows for many parents) it pages the rows its plan loaded for the parent.
     It counts only for `totalCount`, turns an invalid filter into a GraphQL error naming the
-    argument, and has no `offset` argument (unlike DjangoFilterConnectionField's own resolver).
+    argument, and has no `offset` argument.
     """
 
     def __init__(self, type_, *, filterset_class=None, queryset: Callable[[], QuerySet], sorting: Sorting | None = None,
@@ -140,33 +138,30 @@ class PublicConnectionField(Planned, DjangoFilterConnectionField):
         # `default_ordering` as this connection's natural order where it differs.
         sorting = sorting or filterset_class.sorting
         self.sorting = sorting.with_default(*default_ordering) if default_ordering else sorting
-        self.queryset = queryset
+        self.filterset_class, self.queryset = filterset_class, queryset
         self.relation, self.batch = relation, batch
+        self.node_type = type_  # a type or its import path: resolved once the schema is built
         kwargs.setdefault("required", True)
-        super().__init__(type_, filterset_class=filterset_class, **kwargs)
+        super().__init__(lambda: self.connection_type, args=self.arguments(), **kwargs)
 
-    # Arguments: pagination (without graphene-django's `offset`), orderBy, then one per filter.
+    def arguments(self) -> dict[str, graphene.Argument]:
+        """Pagination (Relay's, without `offset`), orderBy, then one argument per filter."""
+        arguments = {
+            "before": graphene.Argument(graphene.String),
+            "after": graphene.Argument(graphene.String),
+            "first": graphene.Argument(graphene.Int),
+            "last": graphene.Argument(graphene.Int),
+            "order_by": graphene.Argument(graphene.List(graphene.NonNull(graphene.String)),
+                                          description=self.sorting.describe()),
+        }
+        if self.filterset_class is not None:
+            arguments.update({name: filter_argument(name, filter_)
+                              for name, filter_ in self.filterset_class.base_filters.items()})
+        return arguments
+
     @property
-    def args(self):
-        base = {k: v for k, v in (self._base_args or {}).items() if k != "offset"}
-        base["order_by"] = graphene.Argument(graphene.List(graphene.NonNull(graphene.String)),
-                                             description=self.sorting.describe())
-        return to_arguments(base, self.filtering_args)
-
-    @args.setter
-    def args(self, args):
-        self._base_args = args
-
-    @property
-    def filterset_class(self):
-        return self._provided_filterset_class
-
-    @property
-    def filtering_args(self):
-        if self._filtering_args is None:
-            fs = self.filterset_class
-            self._filtering_args = {name: filter_argument(name, f) for name, f in fs.base_filters.items()} if fs else {}
-        return self._filtering_args
+    def connection_type(self) -> type[CountableConnection]:
+        return get_type(self.node_type)._meta.connection  # made by DjangoObjectType from connection_class
 
     @property
     def nested(self) -> bool:
