@@ -8,7 +8,9 @@ and its cost: an upper bound of the records it can return, each connection count
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import cache
 
+import graphene
 from graphql import (
     FieldNode,
     FragmentDefinitionNode,
@@ -16,7 +18,6 @@ from graphql import (
     GraphQLError,
     GraphQLList,
     GraphQLNonNull,
-    GraphQLObjectType,
     InlineFragmentNode,
     OperationDefinitionNode,
     ValidationRule,
@@ -48,11 +49,20 @@ class QueryCost:
 
 
 def is_connection(type_) -> bool:
-    return isinstance(type_, GraphQLObjectType) and type_.name.endswith("Connection") and "edges" in type_.fields
+    """A Relay connection type: the GraphQL type of a graphene.relay.Connection."""
+    graphene_type = getattr(type_, "graphene_type", None)
+    return isinstance(graphene_type, type) and issubclass(graphene_type, graphene.relay.Connection)
 
 
-def is_edge(type_) -> bool:
-    return isinstance(type_, GraphQLObjectType) and type_.name.endswith("Edge") and "cursor" in type_.fields
+@cache
+def edge_types(schema) -> frozenset[type]:
+    """The graphene classes of the schema's edge types: each connection's `Edge`, which graphene
+    makes with the connection, from no public base class of its own."""
+    return frozenset(t.graphene_type.Edge for t in schema.type_map.values() if is_connection(t))
+
+
+def is_edge(type_, schema) -> bool:
+    return getattr(type_, "graphene_type", None) in edge_types(schema)
 
 
 def _is_list(type_) -> bool:
@@ -89,7 +99,7 @@ class _Walk:
         if definition is None:
             return
         self.cost.fields += 1
-        wrapper = is_connection(parent) or is_edge(parent)
+        wrapper = is_connection(parent) or is_edge(parent, self.schema)
         if not wrapper:
             depth += 1
             self.cost.depth = max(self.cost.depth, depth)
