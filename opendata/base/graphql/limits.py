@@ -30,7 +30,7 @@ MAX_TOKENS = 4_000  # lexical tokens of a query, a second guard for the parser
 MAX_DEPTH = 10  # levels of fields; the edges/node/nodes/pageInfo wrappers of connections do not count
 MAX_FIELDS = 500  # fields selected, fragments expanded (aliases included); introspection is free
 MAX_COST = 10_000  # records a query may return at most (see module docstring)
-MAX_PAGE_SIZE = 100  # `first` and `last`
+MAX_PAGE_SIZE = 100  # `first` and `last`: the one GraphQL page cap (connections.PageArgs checks it at run time)
 DEFAULT_PAGE_SIZE = 50  # a connection asked without `first` or `last`
 LIST_ESTIMATE = 10  # records assumed for a plain list (a project's regions, an indicator's targets)
 
