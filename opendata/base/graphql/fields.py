@@ -435,7 +435,7 @@ class Plan:
 
     def _columns(self, prefix: str) -> Iterator[str]:
         if self.model is not None:
-            yield prefix + self.model._meta.pk.name  # a join the selector did not make needs its row
+            yield prefix + self.model._meta.pk.name  # with only(), each row (joined ones too) needs its key
         yield from (prefix + column for column in self.columns)
         for attr, child in self.joins.items():
             yield from child._columns(f"{prefix}{attr}__")
@@ -503,7 +503,6 @@ def rows_of(planned: Planned, root: Model, info: GraphQLResolveInfo) -> list[Mod
         planned.add_to_plan(plan, Selected(info, attr, info.parent_type.fields[info.field_name], info.field_nodes))
         plan.load_into([root])
     return getattr(root, key)
-
 
 
 # -- filter arguments ------------------------------------------------------------------------------

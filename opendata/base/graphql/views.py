@@ -15,7 +15,6 @@ from rest_framework.throttling import AnonRateThrottle
 
 from opendata.base.graphql.limits import MAX_DOCUMENT_BYTES, MAX_TOKENS, QueryCost, limits_rule
 
-
 GRAPHIQL_ASSETS = (
     "whatwg_fetch_version", "whatwg_fetch_sri", "react_version", "react_sri", "react_dom_sri", "graphiql_version",
     "graphiql_sri", "graphiql_css_sri", "subscriptions_transport_ws_version", "subscriptions_transport_ws_sri",
