@@ -203,6 +203,6 @@ GRAPHENE = {
     "ATOMIC_MUTATIONS": True,
     # No DjangoDebugMiddleware even with DEBUG: it is not in the schema, and it would slow every resolver.
     "MIDDLEWARE": [],
-    # The GraphQL limits (depth, cost, page sizes, document size) live in opendata/graphql/limits.py.
-    "RELAY_CONNECTION_MAX_LIMIT": 100,
+    # The GraphQL limits (depth, cost, page sizes, document size) live in opendata/base/graphql/limits.py;
+    # no field of the schema reads graphene-django's RELAY_CONNECTION_MAX_LIMIT (DjangoConnectionField's).
 }

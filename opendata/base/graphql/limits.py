@@ -8,7 +8,9 @@ and its cost: an upper bound of the records it can return, each connection count
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import cache
 
+import graphene
 from graphql import (
     FieldNode,
     FragmentDefinitionNode,
@@ -16,7 +18,6 @@ from graphql import (
     GraphQLError,
     GraphQLList,
     GraphQLNonNull,
-    GraphQLObjectType,
     InlineFragmentNode,
     OperationDefinitionNode,
     ValidationRule,
@@ -29,7 +30,7 @@ MAX_TOKENS = 4_000  # lexical tokens of a query, a second guard for the parser
 MAX_DEPTH = 10  # levels of fields; the edges/node/nodes/pageInfo wrappers of connections do not count
 MAX_FIELDS = 500  # fields selected, fragments expanded (aliases included); introspection is free
 MAX_COST = 10_000  # records a query may return at most (see module docstring)
-MAX_PAGE_SIZE = 100  # `first` and `last`
+MAX_PAGE_SIZE = 100  # `first` and `last`: the one GraphQL page cap (connections.PageArgs checks it at run time)
 DEFAULT_PAGE_SIZE = 50  # a connection asked without `first` or `last`
 LIST_ESTIMATE = 10  # records assumed for a plain list (a project's regions, an indicator's targets)
 
@@ -48,11 +49,20 @@ class QueryCost:
 
 
 def is_connection(type_) -> bool:
-    return isinstance(type_, GraphQLObjectType) and type_.name.endswith("Connection") and "edges" in type_.fields
+    """A Relay connection type: the GraphQL type of a graphene.relay.Connection."""
+    graphene_type = getattr(type_, "graphene_type", None)
+    return isinstance(graphene_type, type) and issubclass(graphene_type, graphene.relay.Connection)
 
 
-def is_edge(type_) -> bool:
-    return isinstance(type_, GraphQLObjectType) and type_.name.endswith("Edge") and "cursor" in type_.fields
+@cache
+def edge_types(schema) -> frozenset[type]:
+    """The graphene classes of the schema's edge types: each connection's `Edge`, which graphene
+    makes with the connection, from no public base class of its own."""
+    return frozenset(t.graphene_type.Edge for t in schema.type_map.values() if is_connection(t))
+
+
+def is_edge(type_, schema) -> bool:
+    return getattr(type_, "graphene_type", None) in edge_types(schema)
 
 
 def _is_list(type_) -> bool:
@@ -89,7 +99,7 @@ class _Walk:
         if definition is None:
             return
         self.cost.fields += 1
-        wrapper = is_connection(parent) or is_edge(parent)
+        wrapper = is_connection(parent) or is_edge(parent, self.schema)
         if not wrapper:
             depth += 1
             self.cost.depth = max(self.cost.depth, depth)

@@ -6,7 +6,8 @@ from __future__ import annotations
 import json
 import math
 
-from django.http import HttpResponseBadRequest, HttpResponseNotAllowed, JsonResponse
+from django.http import HttpResponse, HttpResponseBadRequest, HttpResponseNotAllowed, JsonResponse
+from graphene_django.settings import graphene_settings
 from graphene_django.views import GraphQLView, HttpError
 from graphql import ExecutionResult, GraphQLError, OperationType, execute, get_operation_ast, parse, validate
 from graphql.validation import specified_rules
@@ -14,13 +15,20 @@ from rest_framework.throttling import AnonRateThrottle
 
 from opendata.base.graphql.limits import MAX_DOCUMENT_BYTES, MAX_TOKENS, QueryCost, limits_rule
 
+GRAPHIQL_ASSETS = (
+    "whatwg_fetch_version", "whatwg_fetch_sri", "react_version", "react_sri", "react_dom_sri", "graphiql_version",
+    "graphiql_sri", "graphiql_css_sri", "subscriptions_transport_ws_version", "subscriptions_transport_ws_sri",
+    "graphiql_plugin_explorer_version", "graphiql_plugin_explorer_sri", "graphiql_plugin_explorer_css_sri",
+)
+
 
 class PublicGraphQLView(GraphQLView):
     graphiql = True
 
     def dispatch(self, request, *args, **kwargs):
-        # GraphQLView.dispatch is wrapped in ensure_csrf_cookie; a public, read-only API sets no cookie
-        # (a Set-Cookie would also keep shared caches from storing GET responses).
+        """GraphQLView.dispatch's work, without its ensure_csrf_cookie decorator: a public, read-only
+        API sets no cookie (a Set-Cookie would also keep shared caches from storing GET responses).
+        POST needs no CSRF token: the URL is csrf_exempt. No batch requests (`batch` stays off)."""
         self.cost: QueryCost | None = None
         # One budget per client address for the whole API: the REST throttle's rate and counter.
         throttle = AnonRateThrottle()
@@ -31,7 +39,30 @@ class PublicGraphQLView(GraphQLView):
                 "extensions": {"code": "RATE_LIMITED", "retryAfter": wait}}]}, status=429)
             response["Retry-After"] = str(wait)
             return response
-        return GraphQLView.dispatch.__wrapped__(self, request, *args, **kwargs)
+        try:
+            if request.method.lower() not in ("get", "post"):
+                raise HttpError(HttpResponseNotAllowed(["GET", "POST"], "GraphQL only supports GET and POST requests."))
+            data = self.parse_body(request)
+            if self.graphiql and self.can_display_graphiql(request, data):
+                return self.render_graphiql(request, **self.graphiql_context())
+            content, status = self.get_response(request, data)
+            return HttpResponse(status=status, content=content, content_type="application/json")
+        except HttpError as error:
+            response = error.response
+            response["Content-Type"] = "application/json"
+            response.content = self.json_encode(request, {"errors": [self.format_error(error)]})
+            return response
+
+    def graphiql_context(self) -> dict:
+        """What the GraphiQL template (opendata/base/templates/graphene/graphiql.html) reads: the
+        vendored files' versions and integrity hashes, as GraphQLView declares them, and its settings."""
+        return {
+            **{name: getattr(self, name) for name in GRAPHIQL_ASSETS},
+            "subscription_path": self.subscription_path,
+            "graphiql_header_editor_enabled": graphene_settings.GRAPHIQL_HEADER_EDITOR_ENABLED,
+            "graphiql_should_persist_headers": graphene_settings.GRAPHIQL_SHOULD_PERSIST_HEADERS,
+            "graphiql_input_value_deprecation": graphene_settings.GRAPHIQL_INPUT_VALUE_DEPRECATION,
+        }
 
     def execute_graphql_request(self, request, data, query, variables, operation_name, show_graphiql=False):
         if not query:

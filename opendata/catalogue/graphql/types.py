@@ -72,7 +72,6 @@ class SourceType(PublicObjectType):
                   "date_note", "file_name", "text", "sha256", *TIMESTAMPS)
 
     public_key = "slug"
-    deferred_fields = ("text",)
 
     periods = RelatedList(SourcePeriodType, relation="periods", queryset=selectors.source_period_list,
                           description="The periods the source speaks of.")
@@ -82,7 +81,7 @@ class SourceType(PublicObjectType):
 
     @classmethod
     def rows(cls):
-        return selectors.source_list(with_text=True)
+        return selectors.source_list()  # the text is loaded when selected (Plan.shape)
 
 
 class CitationType(PublicObjectType):

@@ -33,7 +33,7 @@ def test_get_query_with_variables(client, topic):
                                 "variables": json.dumps({"c": "agriculture"})}, headers={"Accept": "application/json"})
     assert response.status_code == 200
     assert response.json()["data"] == {"topic": {"code": "agriculture"}}
-    assert "Set-Cookie" not in response  # nothing keeps a shared cache from storing it
+    assert not response.cookies  # nothing keeps a shared cache from storing it
 
 
 def test_get_never_runs_a_mutation(client, db):
@@ -47,6 +47,16 @@ def test_post_from_another_origin_needs_no_csrf_token(topic):
     response = post(client, QUERY, Origin="https://example.org")
     assert response.status_code == 200
     assert response["Access-Control-Allow-Origin"] == "*"
+    assert not response.cookies  # cookies are not headers of a test response: "Set-Cookie" in it is always false
+
+
+@pytest.mark.parametrize("accept", ["application/json", "text/html"])
+def test_no_response_sets_a_cookie(client, topic, accept):
+    """GraphQLView.dispatch would set a CSRF cookie (ensure_csrf_cookie): neither a query by GET nor
+    the GraphiQL page sets one."""
+    response = client.get(URL, {"query": QUERY} if accept == "application/json" else {}, headers={"Accept": accept})
+    assert response.status_code == 200 and response["Content-Type"].startswith(accept)
+    assert not response.cookies
 
 
 def test_cors_preflight(client):

@@ -105,3 +105,25 @@ def test_introspection_is_free_and_allowed(client):
     response = post(client, get_introspection_query(descriptions=True))
     assert response.status_code == 200
     assert response.json()["extensions"]["cost"]["requested"] == 0
+
+
+def test_connections_and_edges_are_known_by_their_graphene_types_not_their_names():
+    """A connection named `Page` (its edge `PageEdge`) is still a connection: its page size counts,
+    and its edges and node add no depth."""
+    import graphene
+    from graphql import parse
+
+    class Item(graphene.ObjectType):
+        name = graphene.String()
+
+    class Page(graphene.relay.Connection):
+        class Meta:
+            node = Item
+            name = "Page"  # not the PageConnection graphene would make it
+
+    class Query(graphene.ObjectType):
+        items = graphene.relay.ConnectionField(Page)
+
+    schema = graphene.Schema(query=Query).graphql_schema
+    cost = limits.measure(schema, parse("{ items(first: 3) { edges { node { name } } } }"), None, None)
+    assert (cost.depth, cost.requested) == (2, 3)

@@ -103,3 +103,32 @@ def test_unknown_node_is_null_and_garbage_id_is_an_error(client, data):
     assert gql(client, 'query($id: ID!) { node(id: $id) { id } }', {"id": to_global_id("Region", "nowhere")})["node"] is None
     errors, _ = gql_errors(client, '{ node(id: "garbage") { id } }')
     assert errors
+
+
+def test_source_text_is_loaded_only_when_selected(client, data):
+    """The selector (catalogue.selectors.source_list) defers the text; the plan loads it, in the same
+    query, exactly when a query selects it."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    for query, wanted in (("{ sources { nodes { slug } } }", False), ("{ sources { nodes { slug text } } }", True),
+                          ('{ source(slug: "report-2025") { slug } }', False)):
+        with CaptureQueriesContext(connection) as captured:
+            gql(client, query)
+        assert len(captured.captured_queries) == 1
+        assert ('"opendata_source"."text"' in captured.captured_queries[0]["sql"]) is wanted, query
+
+
+def test_citation_source_columns_beyond_the_selector_come_in_the_same_query(client, data, django_assert_num_queries):
+    """The citation selector loads only some columns (only()); what a query selects beyond them (the
+    source's text, timestamps) is added to the citations' query, never fetched row by row."""
+    query = """{ observations { nodes { citations { nodes { quote end createdAt
+        source { slug text publisherZh createdAt } } } } } }"""
+    with django_assert_num_queries(2):  # the observations; their citations with their source, joined
+        result = gql(client, query)
+    citations = nodes(nodes(result["observations"])[0]["citations"])
+    assert len(citations) == 2
+    for citation in citations:
+        assert citation["source"]["text"].startswith("全市粮食产量")
+        assert citation["createdAt"] and citation["source"]["createdAt"]
+        assert citation["end"] == citation["source"]["text"].find(citation["quote"]) + len(citation["quote"])
