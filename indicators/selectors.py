@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from decimal import Decimal
 
-from django.db.models import F, Prefetch, QuerySet, Window
+from django.db.models import F, QuerySet, Window
 from django.db.models.functions import RowNumber
 
 from indicators.models import Indicator, Observation
@@ -92,7 +92,3 @@ def targets_with_results(rows: list[Observation]) -> list[TargetResult]:
         for o in rows
         if o.kind == Observation.Kind.TARGET
     ]
-
-
-def indicator_prefetch_observations(queryset: QuerySet[Indicator]) -> QuerySet[Indicator]:
-    return queryset.prefetch_related(Prefetch("observations", queryset=observation_list().alive()))
