@@ -43,6 +43,7 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "corsheaders",
     "rest_framework",
+    "rest_framework_api_key",
     "django_filters",
     "drf_spectacular",
     "drf_spectacular_sidecar",
@@ -50,6 +51,7 @@ INSTALLED_APPS = [
     "opendata.base",
     "opendata.catalogue",
     "opendata.loader",
+    "opendata.keys",
     "indicators",
     "projects",
 ]
@@ -122,6 +124,28 @@ if REDIS_URL:
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "TIMEOUT": 300}}
 
+# API keys (opendata/keys/, read through this setting by opendata.base.api.auth) and the rate-limit
+# tiers a key may have.
+API_KEY_MODEL = "keys.ApiKey"
+
+
+def env_rates() -> dict[str, str]:
+    """Units per window for each tier: `anonymous` (per client address) and the tiers a key may have.
+    API_RATE_LIMITS=`tier=rate,...` adds or changes key tiers; API_RATE_LIMIT is the anonymous rate."""
+    rates = {"anonymous": "10000/hour", "standard": "100000/hour", "bulk": "1000000/hour"}
+    for pair in filter(None, (p.strip() for p in os.environ.get("API_RATE_LIMITS", "").split(","))):
+        tier, sep, rate = (part.strip() for part in pair.partition("="))
+        if not (sep and tier and rate):
+            raise ImproperlyConfigured(f"API_RATE_LIMITS must be tier=rate pairs separated by commas, got {pair!r}")
+        rates[tier] = rate
+    if os.environ.get("API_RATE_LIMIT"):
+        rates["anonymous"] = os.environ["API_RATE_LIMIT"]
+    return rates
+
+
+API_RATE_LIMITS = env_rates()
+API_KEY_DEFAULT_TIER = "standard"
+
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
@@ -176,8 +200,9 @@ REST_FRAMEWORK = {
     "DEFAULT_RENDERER_CLASSES": ["opendata.base.api.renderers.UTF8JSONRenderer"],
     "DEFAULT_CONTENT_NEGOTIATION_CLASS": "opendata.base.api.renderers.StrictContentNegotiation",
     "EXCEPTION_HANDLER": "opendata.base.api.errors.problem_exception_handler",
+    # Anonymous reading; the write endpoints use opendata.base.api.auth.ReadAnonymousWriteWithKey.
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.AllowAny"],
-    "DEFAULT_AUTHENTICATION_CLASSES": [],
+    "DEFAULT_AUTHENTICATION_CLASSES": ["opendata.base.api.auth.ApiKeyAuthentication"],
     "UNAUTHENTICATED_USER": None,
     "DEFAULT_THROTTLE_CLASSES": ["rest_framework.throttling.AnonRateThrottle"],
     "DEFAULT_THROTTLE_RATES": {"anon": os.environ.get("API_RATE_LIMIT", "10000/hour")},
