@@ -4,15 +4,14 @@ the limits of limits.py enforced before anything runs, and the query's cost in `
 from __future__ import annotations
 
 import json
-import math
 
-from django.http import HttpResponseBadRequest, HttpResponseNotAllowed, JsonResponse
+from django.http import HttpResponseBadRequest, HttpResponseNotAllowed
 from graphene_django.views import GraphQLView, HttpError
 from graphql import ExecutionResult, GraphQLError, OperationType, execute, get_operation_ast, parse, validate
 from graphql.validation import specified_rules
-from rest_framework.throttling import AnonRateThrottle
 
 from opendata.base.graphql.limits import MAX_DOCUMENT_BYTES, MAX_TOKENS, QueryCost, limits_rule
+from opendata.base.ratelimit import charge_query
 
 
 class PublicGraphQLView(GraphQLView):
@@ -22,15 +21,15 @@ class PublicGraphQLView(GraphQLView):
         # GraphQLView.dispatch is wrapped in ensure_csrf_cookie; a public, read-only API sets no cookie
         # (a Set-Cookie would also keep shared caches from storing GET responses).
         self.cost: QueryCost | None = None
-        # One budget per client address for the whole API: the REST throttle's rate and counter.
-        throttle = AnonRateThrottle()
-        if not throttle.allow_request(request, self):
-            wait = max(1, math.ceil(throttle.wait() or 0))
-            response = JsonResponse({"errors": [{
-                "message": f"Too many requests from this address; retry in {wait} seconds.",
-                "extensions": {"code": "RATE_LIMITED", "retryAfter": wait}}]}, status=429)
-            response["Retry-After"] = str(wait)
-            return response
+        # The request quota, shared with REST (opendata/base/ratelimit.py): RateLimitMiddleware charged this
+        # request 1 unit on arrival; a query costing more is charged the rest once validated, just before it
+        # runs (execute_graphql_request asks for the context then). Over the quota it raises RATE_LIMITED and
+        # does not run; the middleware answers 429 with Retry-After.
+        def get_context_once_charged(request):
+            charge_query(request, self.cost)
+            return GraphQLView.get_context(self, request)
+
+        self.get_context = get_context_once_charged
         return GraphQLView.dispatch.__wrapped__(self, request, *args, **kwargs)
 
     def execute_graphql_request(self, request, data, query, variables, operation_name, show_graphiql=False):

@@ -36,7 +36,7 @@ def test_the_admin_issues_a_key_shown_once_and_stores_only_its_hash(admin_client
     assert secret not in admin_client.get(LIST).content.decode()  # shown once
     assert secret not in admin_client.get(f"{LIST}{row.pk}/change/").content.decode()
     ok = client.get("/api/v1/topics/", headers={"Authorization": f"Bearer {secret}"})
-    assert ok.status_code == 200
+    assert ok.status_code == 200 and ok["RateLimit-Policy"].startswith('"standard";')
 
 
 def test_revoking_in_the_admin_refuses_the_key_for_good(admin_client, client):
