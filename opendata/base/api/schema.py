@@ -59,9 +59,10 @@ ERRORS = {
     "410": ("The record was withdrawn (soft-deleted).", _problem_example(
         410, "gone", "Gone", "The indicator 'old-code' was deleted on 2025-03-01T02:00:00Z.",
         "/api/v1/indicators/old-code/", deleted_at="2025-03-01T02:00:00Z")),
-    "429": ("Too many requests from this address; see Retry-After.", _problem_example(
-        429, "rate-limited", "Too Many Requests", "Request was throttled. Expected available in 42 seconds.",
-        "/api/v1/observations/")),
+    "429": ("Too many requests from this client (its API key, else its address), REST and GraphQL counted "
+            "together; see Retry-After.", _problem_example(
+        429, "rate-limited", "Too Many Requests", "Too many requests: the anonymous quota is 10000 units per 3600 s; "
+        "retry in 42 seconds.", "/api/v1/observations/")),
     "500": ("A fault of the server.", _problem_example(
         500, "server-error", "Internal Server Error", "The server failed to answer this request.",
         "/api/v1/observations/")),
@@ -71,6 +72,11 @@ HEADERS = {
     "ETag": "Validator of this response; send it back in If-None-Match to get 304 when nothing changed.",
     "Last-Modified": "Latest change of the data behind this response; usable with If-Modified-Since.",
     "X-Request-ID": "Identifier of this request (yours, if you sent a valid one).",
+}
+# On every answer, errors included (opendata/base/ratelimit.py; draft-ietf-httpapi-ratelimit-headers-10).
+RATE_LIMIT_HEADERS = {
+    "RateLimit-Policy": 'The quota this request counts against: `"<tier>";q=<units>;w=<window in seconds>`.',
+    "RateLimit": 'What is left of it: `"<tier>";r=<units left>;t=<seconds until the window resets>`.',
 }
 
 
@@ -126,7 +132,9 @@ class AutoSchema(openapi.AutoSchema):
         for name, description in HEADERS.items():
             params.append(OpenApiParameter(name, OpenApiTypes.STR, OpenApiParameter.HEADER, response=[200, 304],
                                            description=description))
-
+        for name, description in RATE_LIMIT_HEADERS.items():
+            params.append(OpenApiParameter(name, OpenApiTypes.STR, OpenApiParameter.HEADER, response=[200, 304],
+                                           description=description))
         if not self._is_resource() or self.view.action not in ("list", "retrieve"):
             return params
         serializer_class = self.view.get_serializer_class()
@@ -227,6 +235,9 @@ class AutoSchema(openapi.AutoSchema):
                                "content": {PROBLEM_MEDIA_TYPE: {"schema": problem_ref, "example": example}}}
         responses["401"]["headers"] = {"WWW-Authenticate": {"schema": {"type": "string"}, "description": (
             '`Bearer realm="api", error="invalid_token"` (RFC 6750).')}}
+        responses["429"]["headers"] = {
+            "Retry-After": {"schema": {"type": "integer"}, "description": "Seconds to wait before retrying."},
+            **{k: {"schema": {"type": "string"}, "description": v} for k, v in RATE_LIMIT_HEADERS.items()}}
         return responses
 
 
