@@ -6,8 +6,8 @@ from __future__ import annotations
 import inspect
 
 from drf_spectacular import openapi
-from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from drf_spectacular.contrib.django_filters import DjangoFilterExtension
+from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from drf_spectacular.plumbing import build_parameter_type
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiExample, OpenApiParameter
@@ -59,10 +59,11 @@ ERRORS = {
     "410": ("The record was withdrawn (soft-deleted).", _problem_example(
         410, "gone", "Gone", "The indicator 'old-code' was deleted on 2025-03-01T02:00:00Z.",
         "/api/v1/indicators/old-code/", deleted_at="2025-03-01T02:00:00Z")),
-    "429": ("Too many requests from this client (its API key, else its address), REST and GraphQL counted "
-            "together; see Retry-After.", _problem_example(
-        429, "rate-limited", "Too Many Requests", "Too many requests: the anonymous quota is 10000 units per 3600 s; "
-        "retry in 42 seconds.", "/api/v1/observations/")),
+    "429": (("Too many requests from this client (its API key, else its address), REST and GraphQL counted "
+             "together; see Retry-After."), _problem_example(
+        429, "rate-limited", "Too Many Requests",
+        ("Too many requests: the anonymous quota is 10000 units per 3600 s; retry in 42 seconds."),
+        "/api/v1/observations/")),
     "500": ("A fault of the server.", _problem_example(
         500, "server-error", "Internal Server Error", "The server failed to answer this request.",
         "/api/v1/observations/")),

@@ -50,7 +50,8 @@ def database(tmp_path_factory) -> Path:
 @functools.cache
 def no_control_socket() -> list[str]:
     """Recent gunicorn opens a control socket at one fixed path per user: two servers must not share it."""
-    help_text = subprocess.run([str(GUNICORN), "--help"], capture_output=True, text=True, timeout=30).stdout
+    help_text = subprocess.run([str(GUNICORN), "--help"], capture_output=True, text=True, timeout=30,
+                               check=False).stdout
     return ["--no-control-socket"] if "--no-control-socket" in help_text else []
 
 

@@ -63,7 +63,7 @@ def test_a_bad_key_is_a_401_on_rest_and_graphql_never_anonymous_reading(server, 
 
 
 def test_a_key_with_the_right_prefix_and_a_wrong_secret_is_refused(server):
-    key, secret = issue()
+    key, _ = issue()
     status, _, data = h.http("GET", server + PROBE, headers=bearer(f"{key.prefix}.{'x' * 32}"))
     assert status == 401 and "no key issued by this API matches" in data["detail"]
     assert key.name not in data["detail"]  # nothing is said of a key to who does not hold it
@@ -72,8 +72,8 @@ def test_a_key_with_the_right_prefix_and_a_wrong_secret_is_refused(server):
 def test_revoked_and_expired_keys_are_refused(server):
     revoked, revoked_secret = issue("old-ingest", scope="write")
     ApiKey.objects.filter(pk=revoked.pk).update(revoked=True)
-    expired, expired_secret = issue("temp", scope="write", expiry_date=timezone.now() - dt.timedelta(minutes=1))
-    later, later_secret = issue("later", expiry_date=timezone.now() + dt.timedelta(days=1))
+    _, expired_secret = issue("temp", scope="write", expiry_date=timezone.now() - dt.timedelta(minutes=1))
+    _, later_secret = issue("later", expiry_date=timezone.now() + dt.timedelta(days=1))
     for secret, word in ((revoked_secret, "revoked"), (expired_secret, "expired")):
         for method in ("GET", "POST"):
             status, headers, data = h.http(method, server + PROBE, headers=bearer(secret), body={} if method == "POST" else None)
@@ -96,7 +96,7 @@ def test_a_write_key_writes_where_it_is_scoped(server):
     anywhere, anywhere_secret = issue("loader", scope="write")
     status, _, data = h.http("POST", server + PROBE, headers=bearer(anywhere_secret), body={"text": "x"})
     assert status == 201 and data["actor"] == f"key {anywhere.prefix} (loader)" == data["user"] == data["auth"]
-    elsewhere, elsewhere_secret = issue("observer", scope="write", resources="observations")
+    _, elsewhere_secret = issue("observer", scope="write", resources="observations")
     status, _, data = h.http("POST", server + PROBE, headers=bearer(elsewhere_secret), body={})
     assert status == 403 and "may change observations only, not notes" in data["detail"]
     _, here_secret = issue("notes-bot", scope="write", resources="observations, notes")

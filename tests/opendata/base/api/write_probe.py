@@ -13,7 +13,7 @@ BOOM = "/api/v1/_probe/boom/"
 
 
 class NotesProbe(APIView):
-    permission_classes = [ReadAnonymousWriteWithKey]
+    permission_classes = (ReadAnonymousWriteWithKey,)
     resource_name = "notes"
 
     def get(self, request):
