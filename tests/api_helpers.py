@@ -5,9 +5,8 @@ from __future__ import annotations
 import datetime as dt
 import json
 
-from django.core.cache import cache
-
 from opendata.base.models import natural_uid
+from opendata.base.ratelimit import LIMITER
 from opendata.catalogue.models import Citation
 from tests.factories import (
     EventFactory,
@@ -23,8 +22,13 @@ from tests.factories import (
 PROBLEM = "application/problem+json"
 
 
+def reset_rate_limits():
+    """Full quotas again: the counters (in this process, or in Redis) outlive a request, and tests make many."""
+    LIMITER.reset()
+
+
 def get(client, url: str, **headers):
-    cache.clear()  # the anonymous rate limit counts in the cache; tests make many requests
+    reset_rate_limits()
     return client.get(url, headers=headers)
 
 
@@ -114,3 +118,22 @@ def events(n: int, *, series=None, project=None, cites=None, start_year: int = 1
 
 def indicators(n: int):
     return [IndicatorFactory() for _ in range(n)]
+
+
+def http(method: str, url: str, *, headers: dict | None = None, body: dict | None = None, timeout: float = 10):
+    """A real HTTP request (urllib): (status, headers, parsed JSON body or raw bytes)."""
+    import urllib.error
+    import urllib.request
+
+    data = json.dumps(body).encode() if body is not None else None
+    request = urllib.request.Request(url, data=data, method=method, headers={
+        **({"Content-Type": "application/json"} if data is not None else {}), **(headers or {})})
+    try:
+        with urllib.request.urlopen(request, timeout=timeout) as response:
+            status, head, raw = response.status, response.headers, response.read()
+    except urllib.error.HTTPError as error:
+        status, head, raw = error.code, error.headers, error.read()
+    try:
+        return status, head, json.loads(raw) if raw else None
+    except ValueError:
+        return status, head, raw

@@ -4,6 +4,14 @@ import pytest
 from django.core.management import call_command
 
 
+@pytest.fixture(autouse=True)
+def full_rate_limits():
+    """Every test starts with full quotas: the counters (in this process, or in Redis) outlive a test."""
+    from opendata.base.ratelimit import LIMITER
+
+    LIMITER.reset()
+
+
 @pytest.fixture
 def loaded_db(db):
     """The project's real fixtures, loaded with load_opendata (per test, inside its transaction)."""

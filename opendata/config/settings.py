@@ -43,6 +43,7 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "corsheaders",
     "rest_framework",
+    "rest_framework_api_key",
     "django_filters",
     "drf_spectacular",
     "drf_spectacular_sidecar",
@@ -50,6 +51,7 @@ INSTALLED_APPS = [
     "opendata.base",
     "opendata.catalogue",
     "opendata.loader",
+    "opendata.keys",
     "indicators",
     "projects",
 ]
@@ -60,6 +62,9 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "corsheaders.middleware.CorsMiddleware",
+    # After CORS (a preflight is answered before it, and its own 401/429 get the CORS headers), before
+    # everything that does work: the API key and the request quota of /api/ and /graphql/.
+    "opendata.base.ratelimit.RateLimitMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -122,6 +127,38 @@ if REDIS_URL:
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "TIMEOUT": 300}}
 
+# API keys (opendata/keys/, read through this setting by opendata.base.api.auth) and the request
+# quota shared by REST and GraphQL (opendata/base/ratelimit.py; docs/rest.md: API keys, Rate limits).
+API_KEY_MODEL = "keys.ApiKey"
+
+
+def env_rates() -> dict[str, str]:
+    """Units per window for each tier: `anonymous` (per client address) and the tiers a key may have.
+    API_RATE_LIMITS=`tier=rate,...` adds or changes key tiers; API_RATE_LIMIT is the anonymous rate."""
+    rates = {"anonymous": "10000/hour", "standard": "100000/hour", "bulk": "1000000/hour"}
+    for pair in filter(None, (p.strip() for p in os.environ.get("API_RATE_LIMITS", "").split(","))):
+        tier, sep, rate = (part.strip() for part in pair.partition("="))
+        if not (sep and tier and rate):
+            raise ImproperlyConfigured(f"API_RATE_LIMITS must be tier=rate pairs separated by commas, got {pair!r}")
+        rates[tier] = rate
+    if os.environ.get("API_RATE_LIMIT"):
+        rates["anonymous"] = os.environ["API_RATE_LIMIT"]
+    return rates
+
+
+API_RATE_LIMITS = env_rates()  # checked when the first request handler starts (RateLimitMiddleware)
+API_KEY_DEFAULT_TIER = "standard"
+# X-Forwarded-For is read only behind this many proxies of our own (each appends the address it saw);
+# 0: the header is ignored and the client is the address of the connection.
+TRUSTED_PROXY_COUNT = os.environ.get("TRUSTED_PROXY_COUNT", "") or "0"
+if not TRUSTED_PROXY_COUNT.isdigit():
+    raise ImproperlyConfigured(f"TRUSTED_PROXY_COUNT must be a number of proxies (0 or more), got {TRUSTED_PROXY_COUNT!r}")
+TRUSTED_PROXY_COUNT = int(TRUSTED_PROXY_COUNT)
+RATE_LIMIT_PATHS = r"^/(api|graphql)/"
+RATE_LIMIT_EXEMPT_PATHS: list[str] = []  # path prefixes never counted, e.g. "/api/healthz"
+RATE_LIMIT_REDIS_TIMEOUT = 0.2  # seconds to connect to or hear from Redis before counting in-process
+RATE_LIMIT_REDIS_RETRY = 5  # seconds without trying Redis again after it failed
+
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
@@ -163,7 +200,8 @@ LOGGING = {
 # Any origin may read the API (it is public, read-only for anonymous users).
 CORS_ALLOW_ALL_ORIGINS = True
 CORS_ALLOW_METHODS = ["GET", "HEAD", "OPTIONS", "POST"]
-CORS_EXPOSE_HEADERS = ["ETag", "Last-Modified", "Link", "X-Request-ID", "X-Total-Count", "Deprecation", "Sunset"]
+CORS_EXPOSE_HEADERS = ["ETag", "Last-Modified", "Link", "X-Request-ID", "X-Total-Count", "Deprecation", "Sunset",
+                       "Retry-After", "RateLimit", "RateLimit-Policy", "WWW-Authenticate"]
 CORS_URLS_REGEX = r"^/(api|graphql)/.*$"
 # Conditional requests and request ids from browsers (they trigger a preflight).
 CORS_ALLOW_HEADERS = ["accept", "content-type", "user-agent", "x-requested-with", "authorization", "x-csrftoken",
@@ -176,11 +214,12 @@ REST_FRAMEWORK = {
     "DEFAULT_RENDERER_CLASSES": ["opendata.base.api.renderers.UTF8JSONRenderer"],
     "DEFAULT_CONTENT_NEGOTIATION_CLASS": "opendata.base.api.renderers.StrictContentNegotiation",
     "EXCEPTION_HANDLER": "opendata.base.api.errors.problem_exception_handler",
+    # Anonymous reading; the write endpoints use opendata.base.api.auth.ReadAnonymousWriteWithKey.
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.AllowAny"],
-    "DEFAULT_AUTHENTICATION_CLASSES": [],
+    "DEFAULT_AUTHENTICATION_CLASSES": ["opendata.base.api.auth.ApiKeyAuthentication"],
     "UNAUTHENTICATED_USER": None,
-    "DEFAULT_THROTTLE_CLASSES": ["rest_framework.throttling.AnonRateThrottle"],
-    "DEFAULT_THROTTLE_RATES": {"anon": os.environ.get("API_RATE_LIMIT", "10000/hour")},
+    # No DRF throttle: the quota is opendata.base.ratelimit's, shared with GraphQL (RateLimitMiddleware).
+    "DEFAULT_THROTTLE_CLASSES": [],
     "URL_FORMAT_OVERRIDE": "format",
 }
 

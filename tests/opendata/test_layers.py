@@ -10,7 +10,7 @@ import pytest
 from django.conf import settings
 
 ROOT = Path(settings.BASE_DIR)
-APPS = {"indicators", "projects", "opendata.catalogue", "opendata.loader", "opendata.config"}
+APPS = {"indicators", "projects", "opendata.catalogue", "opendata.loader", "opendata.keys", "opendata.config"}
 PUBLIC = ("models", "selectors", "filters", "links", "services")
 # The catalogue's records are embedded in every fact (a citation in an observation), so their
 # representations are public too: the facts' serializers and GraphQL types embed them.
@@ -42,6 +42,12 @@ def test_the_shared_base_imports_no_app():
 
 def test_the_catalogue_imports_no_app_built_on_it():
     bad = [(f, m) for f, m in imports("opendata.catalogue") if app_of(m) not in (None, "opendata.catalogue")]
+    assert not bad, bad
+
+
+def test_the_keys_import_no_other_app():
+    """The base reads the key model through settings.API_KEY_MODEL, never by importing it."""
+    bad = [(f, m) for f, m in imports("opendata.keys") if app_of(m) not in (None, "opendata.keys")]
     assert not bad, bad
 
 

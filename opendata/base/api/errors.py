@@ -62,6 +62,8 @@ class NotModified(exceptions.APIException):
 FIX_HINTS = {
     400: "Correct the parameters listed in invalid_params; the API documentation (/api/v1/docs/) lists "
          "every parameter with its allowed values.",
+    401: "Send a valid API key as `Authorization: Bearer <key>` (reading needs none).",
+    403: "This API key may not do this; ask the API's administrators for a key with the scope it needs.",
     404: "Check the identifier (codes and slugs are case-sensitive); the collection lists every record.",
     405: "This API is read-only: use GET (or HEAD, OPTIONS).",
     406: "Ask for application/json, text/csv or application/x-ndjson (Accept header or ?format=json|csv|ndjson).",
@@ -125,17 +127,20 @@ def problem_exception_handler(exc, context):
     headers = {k: v for k, v in response.items() if k in {"Retry-After", "Allow", "WWW-Authenticate"}}
     if isinstance(exc, exceptions.MethodNotAllowed) or response.status_code == 405:
         headers.setdefault("Allow", "GET, HEAD, OPTIONS")
+    if getattr(exc, "www_authenticate", None):  # API keys (base/api/auth.py): RFC 6750 error codes
+        headers["WWW-Authenticate"] = exc.www_authenticate
     detail = " ".join(_flatten(response.data.get("detail", response.data) if isinstance(response.data, dict)
                                 else response.data))
-    type_name = {404: "not-found", 405: "method-not-allowed", 406: "not-acceptable", 410: "gone",
-                 429: "rate-limited"}.get(response.status_code)
-    extra = {}
+    type_name = getattr(exc, "problem_type", None) or {
+        404: "not-found", 405: "method-not-allowed", 406: "not-acceptable", 410: "gone", 429: "rate-limited",
+    }.get(response.status_code)
+    extra = {"title": getattr(exc, "title", None), "how_to_fix": getattr(exc, "how_to_fix", None)}
     if isinstance(exc, Gone) and exc.deleted_at is not None:
         extra["deleted_at"] = isoformat_utc(exc.deleted_at)
     if isinstance(exc, exceptions.NotAcceptable):
         extra["available_formats"] = ["application/json", "text/csv", "application/x-ndjson"]
     return problem_response(django_request, status_code=response.status_code, detail=detail, type_name=type_name,
-                            headers=headers, **extra)
+                            headers=headers, **{k: v for k, v in extra.items() if v is not None})
 
 
 def _is_api(request) -> bool:

@@ -7,6 +7,7 @@ import inspect
 
 from drf_spectacular import openapi
 from drf_spectacular.contrib.django_filters import DjangoFilterExtension
+from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from drf_spectacular.plumbing import build_parameter_type
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiExample, OpenApiParameter
@@ -47,6 +48,9 @@ ERRORS = {
         400, "invalid-parameters", "Invalid query parameters", "Invalid query parameters: kind. kind: maybe is not "
         "one of: actual, target.", "/api/v1/observations/?kind=maybe",
         invalid_params=[{"name": "kind", "reason": "maybe is not one of: actual, target."}])),
+    "401": ("The request sent an API key that is not valid (unknown, revoked or expired); reading needs none.",
+            _problem_example(401, "invalid-api-key", "Invalid API key", "The API key is not valid: no key issued by "
+                             "this API matches it.", "/api/v1/observations/")),
     "404": ("No record with this identifier (or no such route).", _problem_example(
         404, "not-found", "Not Found", "No indicator with code 'gpd'.", "/api/v1/indicators/gpd/")),
     "406": ("The Accept header asks for a format this endpoint cannot produce.", _problem_example(
@@ -55,8 +59,10 @@ ERRORS = {
     "410": ("The record was withdrawn (soft-deleted).", _problem_example(
         410, "gone", "Gone", "The indicator 'old-code' was deleted on 2025-03-01T02:00:00Z.",
         "/api/v1/indicators/old-code/", deleted_at="2025-03-01T02:00:00Z")),
-    "429": ("Too many requests from this address; see Retry-After.", _problem_example(
-        429, "rate-limited", "Too Many Requests", "Request was throttled. Expected available in 42 seconds.",
+    "429": (("Too many requests from this client (its API key, else its address), REST and GraphQL counted "
+             "together; see Retry-After."), _problem_example(
+        429, "rate-limited", "Too Many Requests",
+        ("Too many requests: the anonymous quota is 10000 units per 3600 s; retry in 42 seconds."),
         "/api/v1/observations/")),
     "500": ("A fault of the server.", _problem_example(
         500, "server-error", "Internal Server Error", "The server failed to answer this request.",
@@ -68,6 +74,24 @@ HEADERS = {
     "Last-Modified": "Latest change of the data behind this response; usable with If-Modified-Since.",
     "X-Request-ID": "Identifier of this request (yours, if you sent a valid one).",
 }
+# On every answer, errors included (opendata/base/ratelimit.py; draft-ietf-httpapi-ratelimit-headers-10).
+RATE_LIMIT_HEADERS = {
+    "RateLimit-Policy": 'The quota this request counts against: `"<tier>";q=<units>;w=<window in seconds>`.',
+    "RateLimit": 'What is left of it: `"<tier>";r=<units left>;t=<seconds until the window resets>`.',
+}
+
+
+class ApiKeyAuthenticationScheme(OpenApiAuthenticationExtension):
+    """API keys (opendata.base.api.auth) as an HTTP bearer scheme; reading needs none."""
+
+    target_class = "opendata.base.api.auth.ApiKeyAuthentication"
+    name = "ApiKey"
+
+    def get_security_definition(self, auto_schema):
+        return {"type": "http", "scheme": "bearer", "description": (
+            "An API key issued by the API's administrators, sent as `Authorization: Bearer <key>`. Reading needs "
+            "no key; a key gives its own rate limit (its tier), and writing needs one with the `write` scope. A "
+            "key that is sent must be valid: an unknown, revoked or expired key is a 401, never anonymous reading.")}
 
 
 class AutoSchema(openapi.AutoSchema):
@@ -107,6 +131,9 @@ class AutoSchema(openapi.AutoSchema):
         if self.method != "GET":
             return params
         for name, description in HEADERS.items():
+            params.append(OpenApiParameter(name, OpenApiTypes.STR, OpenApiParameter.HEADER, response=[200, 304],
+                                           description=description))
+        for name, description in RATE_LIMIT_HEADERS.items():
             params.append(OpenApiParameter(name, OpenApiTypes.STR, OpenApiParameter.HEADER, response=[200, 304],
                                            description=description))
         if not self._is_resource() or self.view.action not in ("list", "retrieve"):
@@ -200,13 +227,18 @@ class AutoSchema(openapi.AutoSchema):
         responses["304"] = {"description": "Not Modified: the ETag (If-None-Match) or date (If-Modified-Since) "
                                            "still matches; no body.",
                             "headers": {k: {"schema": {"type": "string"}, "description": v} for k, v in HEADERS.items()}}
-        codes = ["400", "404", "406", "429", "500"]
+        codes = ["400", "401", "404", "406", "429", "500"]
         if "{key}" in self.path:
-            codes.insert(2, "410")
+            codes.insert(3, "410")
         for code in codes:
             description, example = ERRORS[code]
             responses[code] = {"description": description,
                                "content": {PROBLEM_MEDIA_TYPE: {"schema": problem_ref, "example": example}}}
+        responses["401"]["headers"] = {"WWW-Authenticate": {"schema": {"type": "string"}, "description": (
+            '`Bearer realm="api", error="invalid_token"` (RFC 6750).')}}
+        responses["429"]["headers"] = {
+            "Retry-After": {"schema": {"type": "integer"}, "description": "Seconds to wait before retrying."},
+            **{k: {"schema": {"type": "string"}, "description": v} for k, v in RATE_LIMIT_HEADERS.items()}}
         return responses
 
 

@@ -4,16 +4,15 @@ the limits of limits.py enforced before anything runs, and the query's cost in `
 from __future__ import annotations
 
 import json
-import math
 
-from django.http import HttpResponse, HttpResponseBadRequest, HttpResponseNotAllowed, JsonResponse
+from django.http import HttpResponse, HttpResponseBadRequest, HttpResponseNotAllowed
 from graphene_django.settings import graphene_settings
 from graphene_django.views import GraphQLView, HttpError
 from graphql import ExecutionResult, GraphQLError, OperationType, execute, get_operation_ast, parse, validate
 from graphql.validation import specified_rules
-from rest_framework.throttling import AnonRateThrottle
 
 from opendata.base.graphql.limits import MAX_DOCUMENT_BYTES, MAX_TOKENS, QueryCost, limits_rule
+from opendata.base.ratelimit import charge_query
 
 GRAPHIQL_ASSETS = (
     "whatwg_fetch_version", "whatwg_fetch_sri", "react_version", "react_sri", "react_dom_sri", "graphiql_version",
@@ -30,15 +29,6 @@ class PublicGraphQLView(GraphQLView):
         API sets no cookie (a Set-Cookie would also keep shared caches from storing GET responses).
         POST needs no CSRF token: the URL is csrf_exempt. No batch requests (`batch` stays off)."""
         self.cost: QueryCost | None = None
-        # One budget per client address for the whole API: the REST throttle's rate and counter.
-        throttle = AnonRateThrottle()
-        if not throttle.allow_request(request, self):
-            wait = max(1, math.ceil(throttle.wait() or 0))
-            response = JsonResponse({"errors": [{
-                "message": f"Too many requests from this address; retry in {wait} seconds.",
-                "extensions": {"code": "RATE_LIMITED", "retryAfter": wait}}]}, status=429)
-            response["Retry-After"] = str(wait)
-            return response
         try:
             if request.method.lower() not in ("get", "post"):
                 raise HttpError(HttpResponseNotAllowed(["GET", "POST"], "GraphQL only supports GET and POST requests."))
@@ -63,6 +53,14 @@ class PublicGraphQLView(GraphQLView):
             "graphiql_should_persist_headers": graphene_settings.GRAPHIQL_SHOULD_PERSIST_HEADERS,
             "graphiql_input_value_deprecation": graphene_settings.GRAPHIQL_INPUT_VALUE_DEPRECATION,
         }
+
+    def get_context(self, request):
+        """The request quota is shared with REST (opendata/base/ratelimit.py): RateLimitMiddleware charged
+        this request 1 unit on arrival; a query costing more is charged the rest here, once validated and
+        just before it runs (execute_graphql_request asks for the context then). Over the quota it raises
+        RATE_LIMITED and does not run; the middleware answers 429 with Retry-After."""
+        charge_query(request, self.cost)
+        return super().get_context(request)
 
     def execute_graphql_request(self, request, data, query, variables, operation_name, show_graphiql=False):
         if not query:

@@ -4,12 +4,12 @@ GraphQL's `source` argument and `Source.…` connections return the same records
 soft-deleted citations included."""
 
 import pytest
-from django.core.cache import cache
 from django.db.models import Count, Q
 
 from indicators.models import Observation
 from opendata.base.services import record_soft_delete
 from projects.models import Event, ProjectStatus
+from tests import api_helpers as h
 from tests.opendata.base.graphql.helpers import post
 
 SOURCE = "2025-npc-session"
@@ -27,7 +27,7 @@ RESOURCES = [
 def rest_all(client, url: str, identifier: str) -> list[str]:
     found = []
     while url:
-        cache.clear()  # the anonymous rate limit counts in the cache
+        h.reset_rate_limits()
         response = client.get(url, headers={"Accept": "application/json"})
         assert response.status_code == 200, response.content[:300]
         body = response.json()

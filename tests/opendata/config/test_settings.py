@@ -16,7 +16,8 @@ ROOT = settings.BASE_DIR
 def settings_in_subprocess(env: dict, expr: str) -> subprocess.CompletedProcess:
     code = f"import os; os.environ['DJANGO_SETTINGS_MODULE']='opendata.config.settings'; from django.conf import settings; print({expr})"
     base = {k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "REDIS_URL", "DEBUG", "SECRET_KEY",
-                                                             "DJANGO_ALLOW_INSECURE_KEY", "ALLOWED_HOSTS"}}
+                                                             "DJANGO_ALLOW_INSECURE_KEY", "ALLOWED_HOSTS",
+                                                             "API_RATE_LIMIT", "API_RATE_LIMITS", "TRUSTED_PROXY_COUNT"}}
     return subprocess.run([sys.executable, "-c", code], cwd=ROOT, env={**base, **env}, capture_output=True, text=True)
 
 
@@ -46,6 +47,25 @@ def test_allowed_hosts_from_environment():
     out = settings_in_subprocess({"SECRET_KEY": "x", "ALLOWED_HOSTS": "data.example.org, api.example.org"},
                                  "settings.ALLOWED_HOSTS")
     assert out.stdout.strip() == "['data.example.org', 'api.example.org']"
+
+
+def test_rate_limits_and_trusted_proxies_from_environment():
+    default = settings_in_subprocess({"SECRET_KEY": "x"}, "(settings.API_RATE_LIMITS, settings.TRUSTED_PROXY_COUNT)")
+    assert default.stdout.strip() == ("({'anonymous': '10000/hour', 'standard': '100000/hour', "
+                                      "'bulk': '1000000/hour'}, 0)")
+    out = settings_in_subprocess({"SECRET_KEY": "x", "API_RATE_LIMIT": "600/minute", "TRUSTED_PROXY_COUNT": "2",
+                                  "API_RATE_LIMITS": "bulk=5000000/day, partner = 20000/hour"},
+                                 "(settings.API_RATE_LIMITS, settings.TRUSTED_PROXY_COUNT)")
+    assert out.stdout.strip() == ("({'anonymous': '600/minute', 'standard': '100000/hour', 'bulk': '5000000/day', "
+                                  "'partner': '20000/hour'}, 2)")
+    bad = settings_in_subprocess({"SECRET_KEY": "x", "API_RATE_LIMITS": "bulk"}, "settings.API_RATE_LIMITS")
+    assert bad.returncode != 0 and "tier=rate pairs" in bad.stderr
+    bad = settings_in_subprocess({"SECRET_KEY": "x", "TRUSTED_PROXY_COUNT": "yes"}, "settings.TRUSTED_PROXY_COUNT")
+    assert bad.returncode != 0 and "TRUSTED_PROXY_COUNT must be a number" in bad.stderr
+
+
+def test_cors_exposes_the_rate_limit_and_authentication_headers():
+    assert {"Retry-After", "RateLimit", "RateLimit-Policy", "WWW-Authenticate"} <= set(settings.CORS_EXPOSE_HEADERS)
 
 
 @pytest.mark.skipif(not os.environ.get("DATABASE_URL", "").startswith("postgres"),

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import pytest
-from rest_framework.throttling import AnonRateThrottle
 
 from indicators.api.v1.views import ObservationViewSet
 from opendata.base.api.errors import handler500
@@ -48,12 +47,13 @@ def test_validation_problem_lists_every_invalid_parameter(client):
     assert data["how_to_fix"] and data["type"].endswith("/invalid-parameters")
 
 
-def test_rate_limit_is_429_with_retry_after(client, monkeypatch):
-    monkeypatch.setattr(AnonRateThrottle, "get_rate", lambda self: "1/min")
+def test_rate_limit_is_429_with_retry_after(client, settings):
+    settings.API_RATE_LIMITS = {**settings.API_RATE_LIMITS, "anonymous": "1/min"}
     h.get(client, "/api/v1/topics/")
     response = client.get("/api/v1/topics/")
     assert response.status_code == 429 and response["Content-Type"] == h.PROBLEM
-    assert int(response["Retry-After"]) > 0
+    assert response.json()["type"].endswith("/rate-limited") and response.json()["how_to_fix"]
+    assert 0 < int(response["Retry-After"]) <= 60
 
 
 def test_server_error_is_a_problem(client, monkeypatch):

@@ -56,6 +56,17 @@ def test_every_operation_is_documented_with_id_errors_and_descriptions(spec):
             "project_timeline_list", "region_children_list", "api_root_retrieve"} <= set(ids)
 
 
+def test_the_contract_declares_api_keys_as_bearer_and_the_rate_limit_headers(spec):
+    assert spec["components"]["securitySchemes"]["ApiKey"]["type"] == "http"
+    assert spec["components"]["securitySchemes"]["ApiKey"]["scheme"] == "bearer"
+    for item in spec["paths"].values():
+        op = item["get"]
+        assert op["security"] == [{"ApiKey": []}, {}]  # a key, or none: reading is open
+        assert {"RateLimit", "RateLimit-Policy"} <= set(op["responses"]["200"]["headers"])
+        assert {"Retry-After", "RateLimit", "RateLimit-Policy"} <= set(op["responses"]["429"]["headers"])
+        assert "WWW-Authenticate" in op["responses"]["401"]["headers"]
+
+
 def test_list_operations_document_pagination_filters_and_formats(spec):
     op = spec["paths"]["/api/v1/observations/"]["get"]
     names = {p["name"] for p in op["parameters"]}

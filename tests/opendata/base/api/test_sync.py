@@ -6,7 +6,6 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
-from django.core.cache import cache
 from django.utils import timezone
 
 from opendata.base.services import record_soft_delete
@@ -105,7 +104,7 @@ def test_every_timestamp_is_utc_with_z_in_rest_graphql_and_410(client):
     graphql = post(client, f'{{ observation(uid: "{obs.uid}") {{ updatedAt createdAt }} }}').json()
     assert graphql["data"]["observation"]["updatedAt"] == rest["updated_at"]
     record_soft_delete(record=obs)
-    cache.clear()
+    h.reset_rate_limits()
     gone = client.get(f"/api/v1/observations/{obs.uid}/", headers={"Accept": "application/json"})
     assert gone.status_code == 410 and gone.json()["deleted_at"].endswith("Z")
     assert "Z" in gone.json()["detail"] and "+00:00" not in gone.json()["detail"]
@@ -121,7 +120,7 @@ def test_updated_since_is_inclusive_and_takes_a_plus_sent_as_a_space(client):
     assert "+08:00" in local
     found = h.ok(client, "/api/v1/observations/?updated_since=" + local.replace("+", "%20"))["results"]
     assert [r["uid"] for r in found] == [str(obs.uid)]
-    cache.clear()
+    h.reset_rate_limits()
     naive = client.get("/api/v1/observations/?updated_since=2025-01-01T00:00:00", headers={"Accept": "application/json"})
     assert naive.status_code == 400 and "time zone" in naive.json()["invalid_params"][0]["reason"]
 

@@ -2,9 +2,9 @@
 invalid value is an error in both, never an unfiltered list. Both read the same FilterSets."""
 
 import pytest
-from django.core.cache import cache
 from graphene.utils.str_converters import to_camel_case
 
+from tests import api_helpers as h
 from tests.opendata.base.graphql.helpers import post
 
 # (REST collection, GraphQL root field, identifier, REST query parameters)
@@ -44,7 +44,7 @@ def rest_records(client, collection: str, identifier: str, params: dict):
     url, found = f"/api/v1/{collection}/", []
     query = {**params, "page_size": "1000"}
     while url:
-        cache.clear()  # the anonymous rate limit counts in the cache
+        h.reset_rate_limits()
         response = client.get(url, query, headers={"Accept": "application/json"})
         if response.status_code != 200:
             return response
@@ -100,7 +100,7 @@ def graphql_type(name: str, value) -> str:
 
 @pytest.fixture
 def rest_ready(client, loaded_db):
-    cache.clear()
+    h.reset_rate_limits()
     if client.get("/api/v1/observations/", headers={"Accept": "application/json"}).status_code != 200:
         pytest.skip("the REST API (issue 4) does not serve /api/v1/observations/ yet")
 
