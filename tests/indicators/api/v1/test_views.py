@@ -218,7 +218,7 @@ def test_keyset_pages_forward_and_back(client, ordering):
     for year in range(2000, 2023):
         obs(grain, year, region=RegionFactory())
         obs(grain, year, kind="target")  # ties on period_start: the tie-breaker keeps pages exact
-    url = f"/api/v1/observations/?page_size=5&count=true" + (f"&ordering={ordering}" if ordering else "")
+    url = "/api/v1/observations/?page_size=5&count=true" + (f"&ordering={ordering}" if ordering else "")
     everything = uids(h.ok(client, url.replace("page_size=5", "page_size=1000")))
     assert len(everything) == 46
 
