@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
+from typing import ClassVar
 
+from django.apps import apps
 from django.db import models
 from django.utils import timezone
 
@@ -41,7 +43,14 @@ class PublicModel(models.Model):
 
     A soft-deleted record leaves the API's lists but stays in the database, so that a syncing
     client asking for changes since a date learns of the deletion.
+
+    Each concrete model declares, once, the field that identifies it publicly (`public_key`: REST
+    URLs, GraphQL ids, references between records in writes, snapshots and the change feed; never
+    the database id) and its resource name (`resource`: the change feed's `resource`, write errors).
     """
+
+    public_key: ClassVar[str] = ""
+    resource: ClassVar[str] = ""
 
     created_at = models.DateTimeField(default=timezone.now, editable=False, db_index=True)
     updated_at = models.DateTimeField(default=timezone.now, db_index=True)
@@ -53,6 +62,11 @@ class PublicModel(models.Model):
         abstract = True
 
     @property
+    def public_id(self) -> str:
+        """The record's public identifier as text (a uid as its canonical string)."""
+        return str(getattr(self, self.public_key))
+
+    @property
     def is_deleted(self) -> bool:
         return self.deleted_at is not None
 
@@ -61,6 +75,11 @@ class PublicModel(models.Model):
         if kwargs.get("update_fields") is not None:
             kwargs["update_fields"] = {*kwargs["update_fields"], "updated_at"}
         super().save(*args, **kwargs)
+
+
+def public_models() -> dict[str, type[PublicModel]]:
+    """Every installed public model by resource name (`observation` -> Observation)."""
+    return {m.resource: m for m in apps.get_models() if issubclass(m, PublicModel)}
 
 
 # Choice lists live here and in the apps' models.py as module-level TextChoices, so that a model's
