@@ -89,7 +89,7 @@ class _Syncer:
             model._meta.get_field(rel).remote_field.through.objects.bulk_create(rows)
         for k, obj in existing.items():
             if k not in result and obj.deleted_at is None:
-                record_soft_delete(record=obj)
+                record_soft_delete(record=obj, actor="loader")
                 self.report.deleted[name] += 1
         return result
 

@@ -55,7 +55,7 @@ def test_source_filters_and_ordering(client):
 
 def test_deleted_source_detail_and_text_are_gone(client):
     source = SourceFactory(slug="withdrawn")
-    record_soft_delete(record=source)
+    record_soft_delete(record=source, actor="test")
     h.problem(client, "/api/v1/sources/withdrawn/", 410)
     h.problem(client, "/api/v1/sources/withdrawn/text/", 410)
     h.problem(client, "/api/v1/sources/withdrawn/observations/", 410)
