@@ -406,9 +406,10 @@ class Writer:
                 setattr(record, self.model.public_key, uid)
             existing = self.find(getattr(record, self.model.public_key))
             if existing is not None:
-                state = "a deleted" if existing.deleted_at is not None else "a"
-                raise RecordExists.one(self.model.public_key, f"{state} {self.resource} {existing.public_id} exists: "
-                                                              f"{'restore or ' if state != 'a' else ''}update it")
+                deleted = existing.deleted_at is not None
+                raise RecordExists.one(self.model.public_key, (
+                    f"the {self.resource} {existing.public_id} exists{' (deleted)' if deleted else ''}: "
+                    f"{'restore or ' if deleted else ''}update it"))
             self._validate(record, links, parts)
             self._save(record)
             self._store(record, links, parts, before=None)

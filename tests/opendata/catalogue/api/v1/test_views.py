@@ -15,7 +15,7 @@ def test_api_root_links_every_collection(client):
     data = h.ok(client, "/api/v1/")
     assert data["version"] == "v1"
     assert set(data["collections"]) == {"sources", "regions", "topics", "units", "indicators", "observations",
-                                        "projects", "project_statuses", "events", "event_series"}
+                                        "projects", "project_statuses", "events", "event_series", "changes"}
     for url in data["collections"].values():
         assert h.get(client, url).status_code == 200
     assert data["documentation"]["openapi"] == "http://testserver/api/v1/schema/"
