@@ -1,8 +1,10 @@
 """Writes of indicators and observations (with their citations), and the observations' rules, which
 the loader's fixture schema (opendata/loader/schema.py) applies too.
 
-    indicator_create(*, data, actor)                    indicator_update(*, key, data, actor, partial=True, expected_version=None)
-    indicator_upsert(*, data, actor)                    indicator_delete(*, key, actor, expected_version=None)
+    indicator_create(*, data, actor)
+    indicator_update(*, key, data, actor, partial=True, expected_version=None)
+    indicator_upsert(*, data, actor)
+    indicator_delete(*, key, actor, expected_version=None)
     indicator_restore(*, key, actor, expected_version=None)
     observation_create / _update / _upsert / _delete / _restore (the same arguments)
     observation_bulk_upsert(*, rows, actor) -> list[Write]
@@ -191,7 +193,7 @@ def observation_bulk_upsert(*, rows: Sequence[Mapping], actor: str) -> list[Writ
     return writes
 
 
-INDICATOR_WRITES = Writes(Indicator, indicator_create, indicator_update, indicator_upsert, indicator_delete,
-                          indicator_restore)
-OBSERVATION_WRITES = Writes(Observation, observation_create, observation_update, observation_upsert,
-                            observation_delete, observation_restore)
+INDICATOR_WRITES = INDICATOR.writes(indicator_create, indicator_update, indicator_upsert,
+                                    indicator_delete, indicator_restore)
+OBSERVATION_WRITES = OBSERVATION.writes(observation_create, observation_update, observation_upsert,
+                                        observation_delete, observation_restore)

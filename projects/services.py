@@ -1,8 +1,10 @@
 """Writes of projects (with their timelines), project statuses, event series and events, and the
 events' rule, which the loader's fixture schema (opendata/loader/schema.py) applies too.
 
-    project_create(*, data, actor)                      project_update(*, key, data, actor, partial=True, expected_version=None)
-    project_upsert(*, data, actor)                      project_delete(*, key, actor, expected_version=None)
+    project_create(*, data, actor)
+    project_update(*, key, data, actor, partial=True, expected_version=None)
+    project_upsert(*, data, actor)
+    project_delete(*, key, actor, expected_version=None)
     project_restore(*, key, actor, expected_version=None)
     project_status_* / event_series_* / event_* (the same five, the same arguments)
 
@@ -182,9 +184,9 @@ def event_restore(*, key: str, actor: str, expected_version: str | None = None) 
     return EVENT.restore(key=key, actor=actor, expected_version=expected_version)
 
 
-PROJECT_WRITES = Writes(Project, project_create, project_update, project_upsert, project_delete, project_restore)
-PROJECT_STATUS_WRITES = Writes(ProjectStatus, project_status_create, project_status_update, project_status_upsert,
-                               project_status_delete, project_status_restore)
-EVENT_SERIES_WRITES = Writes(EventSeries, event_series_create, event_series_update, event_series_upsert,
-                             event_series_delete, event_series_restore)
-EVENT_WRITES = Writes(Event, event_create, event_update, event_upsert, event_delete, event_restore)
+PROJECT_WRITES = PROJECT.writes(project_create, project_update, project_upsert, project_delete, project_restore)
+PROJECT_STATUS_WRITES = PROJECT_STATUS.writes(project_status_create, project_status_update, project_status_upsert,
+                                              project_status_delete, project_status_restore)
+EVENT_SERIES_WRITES = EVENT_SERIES.writes(event_series_create, event_series_update, event_series_upsert,
+                                          event_series_delete, event_series_restore)
+EVENT_WRITES = EVENT.writes(event_create, event_update, event_upsert, event_delete, event_restore)

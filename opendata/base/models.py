@@ -150,7 +150,8 @@ class Change(models.Model):
     class Meta:
         ordering = ["id"]
         constraints = [
-            models.CheckConstraint(condition=models.Q(operation__in=ChangeOperation.values), name="change_operation_valid"),
+            models.CheckConstraint(condition=models.Q(operation__in=ChangeOperation.values),
+                                   name="change_operation_valid"),
             models.CheckConstraint(
                 condition=models.Q(operation=ChangeOperation.CREATE, before__isnull=True)
                 | (~models.Q(operation=ChangeOperation.CREATE) & models.Q(before__isnull=False)),

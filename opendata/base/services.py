@@ -273,6 +273,7 @@ class Writes:
     upsert: Callable[..., Write]
     delete: Callable[..., Write]
     restore: Callable[..., Write]
+    fixed: tuple[str, ...] = ()  # fields an update cannot change (the public key, or what a uid derives from)
 
     @property
     def resource(self) -> str:

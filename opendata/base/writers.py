@@ -26,6 +26,7 @@ from opendata.base.services import (
     StaleVersion,
     Write,
     WriteError,
+    Writes,
     record_version,
 )
 from opendata.base.snapshots import BOOKKEEPING, part_snapshot, parts_of
@@ -139,6 +140,15 @@ class Writer:
                        and (f.editable or f is self.key_field)]
         self.m2m = list(meta.many_to_many)
         self.parts = {rel.get_accessor_name(): rel for rel in parts_of(model)}
+
+    @property
+    def fixed(self) -> tuple[str, ...]:
+        """The fields an update cannot change: the public key, or the fields a uid derives from."""
+        return self.identity or (self.model.public_key,)
+
+    def writes(self, create, update, upsert, delete, restore) -> Writes:
+        """The resource's five services as one bundle (for the admin and other generic interfaces)."""
+        return Writes(self.model, create, update, upsert, delete, restore, fixed=self.fixed)
 
     # -- hooks ---------------------------------------------------------------------------------
     def complete(self, record: PublicModel, links: dict[str, list], parts: dict[str, list[dict]]) -> None:
@@ -514,7 +524,8 @@ class Writer:
 
 def _same(before: dict, after: dict) -> bool:
     """Equal but for the change time."""
-    return {k: v for k, v in before.items() if k != "updated_at"} == {k: v for k, v in after.items() if k != "updated_at"}
+    return ({k: v for k, v in before.items() if k != "updated_at"}
+            == {k: v for k, v in after.items() if k != "updated_at"})
 
 
 def _same_parts(a: list[dict], b: list[dict]) -> bool:

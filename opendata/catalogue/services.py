@@ -4,8 +4,10 @@ catalogue's rules, which the loader's fixture schema (opendata/loader/schema.py)
 Every resource has the same five services (see opendata.base.services for `data`, `key`, `actor`,
 the `Write` they return and the `WriteError`s they raise):
 
-    topic_create(*, data, actor)                       topic_update(*, key, data, actor, partial=True, expected_version=None)
-    topic_upsert(*, data, actor)                       topic_delete(*, key, actor, expected_version=None)
+    topic_create(*, data, actor)
+    topic_update(*, key, data, actor, partial=True, expected_version=None)
+    topic_upsert(*, data, actor)
+    topic_delete(*, key, actor, expected_version=None)
     topic_restore(*, key, actor, expected_version=None)
 
 and likewise region_*, unit_*, source_*, citation_*. `TOPIC_WRITES`... bundle them per resource.
@@ -29,7 +31,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from decimal import Decimal
 
 from opendata.base.models import natural_uid
-from opendata.base.services import Problem, Write, Writes
+from opendata.base.services import Problem, Write
 from opendata.base.writers import Writer
 from opendata.catalogue.models import Citation, Region, Source, Topic, Unit
 
@@ -278,8 +280,8 @@ def citation_restore(*, key: str, actor: str, expected_version: str | None = Non
     return CITATION.restore(key=key, actor=actor, expected_version=expected_version)
 
 
-TOPIC_WRITES = Writes(Topic, topic_create, topic_update, topic_upsert, topic_delete, topic_restore)
-REGION_WRITES = Writes(Region, region_create, region_update, region_upsert, region_delete, region_restore)
-UNIT_WRITES = Writes(Unit, unit_create, unit_update, unit_upsert, unit_delete, unit_restore)
-SOURCE_WRITES = Writes(Source, source_create, source_update, source_upsert, source_delete, source_restore)
-CITATION_WRITES = Writes(Citation, citation_create, citation_update, citation_upsert, citation_delete, citation_restore)
+TOPIC_WRITES = TOPIC.writes(topic_create, topic_update, topic_upsert, topic_delete, topic_restore)
+REGION_WRITES = REGION.writes(region_create, region_update, region_upsert, region_delete, region_restore)
+UNIT_WRITES = UNIT.writes(unit_create, unit_update, unit_upsert, unit_delete, unit_restore)
+SOURCE_WRITES = SOURCE.writes(source_create, source_update, source_upsert, source_delete, source_restore)
+CITATION_WRITES = CITATION.writes(citation_create, citation_update, citation_upsert, citation_delete, citation_restore)

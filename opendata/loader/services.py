@@ -95,7 +95,8 @@ class _Syncer:
                 else:
                     dirty = [f for f, v in fields.items() if _differs(obj, f, v)]
                     m2m_dirty = [rel for rel in m2m if set(rec[rel]) != {x.pk for x in getattr(obj, rel).all()}]
-                    parts_dirty = [part for part in parts if _part_rows(getattr(obj, part).all()) != _part_rows(rec[part])]
+                    parts_dirty = [part for part in parts
+                                   if _part_rows(getattr(obj, part).all()) != _part_rows(rec[part])]
                     if dirty or m2m_dirty or parts_dirty or obj.deleted_at is not None:
                         before = self.recorder.snapshot(obj)
                         for f in dirty:

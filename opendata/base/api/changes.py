@@ -120,7 +120,8 @@ class ChangeListView(APIView):
         invalid = {}
         unknown = [p for p in params if p not in PARAMS]
         if unknown:
-            raise InvalidParameters({p: f"Unknown parameter. Parameters: {', '.join(sorted(PARAMS))}." for p in unknown},
+            listing = ", ".join(sorted(PARAMS))
+            raise InvalidParameters({p: f"Unknown parameter. Parameters: {listing}." for p in unknown},
                                     kind="unknown-parameters")
         resources = [r.strip() for r in params.get("resource", "").split(",") if r.strip()] or None
         if resources and (bad := [r for r in resources if r not in change_resources()]):
