@@ -76,9 +76,8 @@ def test_bulk_upsert_writes_every_row(world):
 def test_bulk_upsert_is_all_or_nothing_and_names_each_bad_row(world):
     rows = [row(world), row(world, value="260", kind="prophecy"), row(world, region="nanguan"),
             row(world, indicator="gdp"), "not a row"]
-    with new_changes() as got:
-        with pytest.raises(WriteError) as err:
-            observation_bulk_upsert(rows=rows, actor="etl")
+    with new_changes() as got, pytest.raises(WriteError) as err:
+        observation_bulk_upsert(rows=rows, actor="etl")
     assert got == [] and not Observation.objects.exists()
     errors = err.value.errors
     assert {(e["index"], e["field"]) for e in errors} == {(1, "kind"), (3, "indicator"), (4, "-")}

@@ -27,10 +27,9 @@ def test_a_project_is_written_with_its_timeline(world):
         assert project_update(key="metro-line-7", data={"timeline": [STARTED]}, actor=ACTOR).change is None
     assert [(c.resource, c.operation) for c in got] == [("project_status", "delete")]
     assert project.timeline.alive().get().status == "construction_started"
-    with new_changes() as got:
-        with pytest.raises(WriteError) as err:
-            project_update(key="metro-line-7", data={"timeline": [{**STARTED, "status": "dreamt"}, PLANNED]},
-                           actor=ACTOR)
+    with new_changes() as got, pytest.raises(WriteError) as err:
+        project_update(key="metro-line-7", data={"timeline": [{**STARTED, "status": "dreamt"}, PLANNED]},
+                       actor=ACTOR)
     assert got == [] and err.value.errors[0]["field"] == "timeline[0].status"
 
 
