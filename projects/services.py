@@ -14,6 +14,8 @@ See opendata.base.services for `data`, `key`, `actor`, the `Write` returned and 
   without `project`). The project's live statements become exactly those: each upserted by its
   uid, the others soft-deleted, each with its own change entry; an error in one names
   `timeline[i].<field>`. Without `timeline`, the statements are left as they are.
+- Deleting a project soft-deletes its live statements with it; restoring it brings back those
+  deleted with it (each with its own change entry).
 - A status statement's uid derives from its project, status, kind and dates (`project_status_uid`,
   as the loader derives it): those are fixed once it exists; its precision, label and citations change.
 - `citations` of a statement or an event: citation uids or mappings (catalogue.services.citation_ensure).
@@ -48,6 +50,7 @@ def project_status_uid(*, project: str, status: str, kind: str, date_start: dt.d
 
 class ProjectWriter(Writer):
     nested = ("timeline",)
+    owned = ("timeline",)
 
     def write_nested(self, record, name, value, actor):
         if isinstance(value, (str, bytes, Mapping)) or not isinstance(value, Sequence):

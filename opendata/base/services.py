@@ -202,11 +202,11 @@ class ChangeRecorder:
             Change.objects.bulk_create(entries, batch_size=500)
         return len(entries)
 
-    def soft_delete(self, record: PublicModel, *, before: dict | None = None) -> Change | None:
+    def soft_delete(self, record: PublicModel, *, before: dict | None = None, at=None) -> Change | None:
         if record.deleted_at is not None:
             return None
         before = self.snapshot(record) if before is None else before
-        record.deleted_at = timezone.now()
+        record.deleted_at = at or timezone.now()
         record.save(update_fields=["deleted_at"])
         return self.record(record, before=before,
                            after=tombstone(before, deleted_at=record.deleted_at, updated_at=record.updated_at))

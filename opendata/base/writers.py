@@ -14,6 +14,7 @@ from decimal import Decimal
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, models, transaction
+from django.utils import timezone
 
 from opendata.base.models import CODE_RE, PublicModel, code_problem, isoformat_utc
 from opendata.base.services import (
@@ -124,12 +125,15 @@ class Writer:
                                         inline) -> the related record
       `nested`/`write_nested(record, name, value, actor)`  data that is written as other records
                                         (a project's timeline), after the record is saved
+      `owned`            reverse relations to records that are soft-deleted with the record (at the
+                         same moment) and restored with it (those deleted at that moment)
     """
 
     derived: tuple[str, ...] = ()
     optional: tuple[str, ...] = ()
     identity: tuple[str, ...] = ()
     nested: tuple[str, ...] = ()
+    owned: tuple[str, ...] = ()
 
     def __init__(self, model: type[PublicModel]):
         self.model = model
@@ -356,7 +360,10 @@ class Writer:
             with transaction.atomic():
                 record.save()
         except IntegrityError as exc:
-            raise WriteError(integrity_problems(self.model, exc)) from None
+            problems = integrity_problems(self.model, exc)
+            if [p.field for p in problems] == [self.model.public_key]:  # created meanwhile by another writer
+                raise RecordExists(problems) from None
+            raise WriteError(problems) from None
 
     def _store(self, record, links: dict[str, list], parts: dict[str, list[dict]], *, before: dict | None) -> None:
         for name, items in links.items():
@@ -496,10 +503,14 @@ class Writer:
             self.check_version(record, expected_version)
             if record.deleted_at is not None:
                 return Write(record, None)
+            at = timezone.now()
+            for name in self.owned:  # deleted with it, at the same moment (see restore)
+                for child in getattr(record, name).alive():
+                    recorder.soft_delete(child, at=at)
             problems = live_referrers(record)
             if problems:
                 raise RecordInUse(problems)
-            return Write(record, recorder.soft_delete(record))
+            return Write(record, recorder.soft_delete(record, at=at))
 
     def restore(self, *, key: object, actor: str, expected_version: str | None = None) -> Write:
         recorder = ChangeRecorder(actor=actor)
@@ -514,10 +525,22 @@ class Writer:
             if problems:
                 raise WriteError(problems)
             self._validate(record, links, parts)
-            record.deleted_at = None
+            deleted_at, record.deleted_at = record.deleted_at, None
             self._save(record)
             change = recorder.record(record, before=before, after={
                 **before, "deleted_at": None, "updated_at": isoformat_utc(record.updated_at)})
+            for name in self.owned:  # what was deleted with it comes back with it
+                for child in getattr(record, name).filter(deleted_at=deleted_at):
+                    child_links = {f.name: list(getattr(child, f.name).all()) for f in child._meta.many_to_many}
+                    problems = [Problem(f"{name}.{p.field}", f"{child.public_id}: {p.message}")
+                                for p in dead_references(child, child_links)]
+                    if problems:
+                        raise WriteError(problems)
+                    try:
+                        recorder.restore(child)
+                    except IntegrityError as exc:
+                        raise WriteError([Problem(f"{name}.{p.field}", f"{child.public_id}: {p.message}")
+                                          for p in integrity_problems(type(child), exc)]) from None
             self._finish(record)
             return Write(record, change)
 

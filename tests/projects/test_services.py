@@ -55,3 +55,20 @@ def test_an_event_ends_after_it_starts(world):
         event_update(key="expo-2025", data={"end_precision": "day"}, actor=ACTOR)
     assert event_update(key="expo-2025", data={"end_date": "2025-06-30", "end_precision": "day"},
                         actor=ACTOR).operation == "update"
+
+
+def test_a_project_is_deleted_and_restored_with_its_timeline(world):
+    from projects.services import project_delete, project_restore, project_status_delete
+
+    project_create(data={"slug": "metro-line-7", "name_zh": "地铁7号线", "name_en": "Metro line 7",
+                         "topic": "agriculture", "timeline": [STARTED, PLANNED]}, actor=ACTOR)
+    earlier = ProjectStatus.objects.get(project__slug="metro-line-7", status="completed")
+    project_status_delete(key=earlier.uid, actor=ACTOR)  # deleted on its own, before the project
+    with new_changes() as got:
+        project_delete(key="metro-line-7", actor=ACTOR)
+    assert [(c.resource, c.operation) for c in got] == [("project_status", "delete"), ("project", "delete")]
+    assert got[0].after["deleted_at"] == got[1].after["deleted_at"]
+    with new_changes() as got:
+        project_restore(key="metro-line-7", actor=ACTOR)
+    assert [(c.resource, c.operation) for c in got] == [("project", "restore"), ("project_status", "restore")]
+    assert ProjectStatus.objects.alive().filter(project__slug="metro-line-7").get().status == "construction_started"
