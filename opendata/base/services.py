@@ -1,5 +1,5 @@
-"""Writes every public record shares: the change log, write errors, soft deletion and restoring,
-and the engine behind every app's `<entity>_<verb>` services.
+"""Writes every public record shares: the service API, its errors and results, the change log,
+soft deletion and restoring (the engine behind every app's services is opendata.base.writers).
 
 The service API (each app's `services.py`; keyword-only arguments; REST, GraphQL, the admin and
 the loader all write through it):
@@ -9,6 +9,13 @@ the loader all write through it):
     <entity>_upsert(*, data, actor) -> Write
     <entity>_delete(*, key, actor, expected_version=None) -> Write
     <entity>_restore(*, key, actor, expected_version=None) -> Write
+    observation_bulk_upsert(*, rows, actor) -> list[Write]       (all rows or none)
+
+for every resource: topic, region, unit, source, citation (opendata/catalogue/services.py),
+indicator, observation (indicators/services.py), project, project_status, event_series, event
+(projects/services.py). Each module also bundles a resource's five as `<RESOURCE>_WRITES` (a
+`Writes`: the model, the five functions and the fields an update cannot change), for interfaces
+that handle every resource alike, as the admin does.
 
 - `data` is a mapping of the resource's public fields, named and written as the REST API writes
   them: a foreign key as the related record's public key (`"indicator": "gdp"`), a many-to-many
@@ -22,9 +29,13 @@ the loader all write through it):
 - `update(partial=True)` changes the fields given (PATCH); `partial=False` replaces the record
   (PUT): a field left out takes its default, or is an error when it has none.
 - `upsert` makes the record with the data's key equal to the data (a full write) and live: it
-  creates it, updates it, or restores and updates it. A resource keyed by uid takes the uid from
-  the data, or derives it from the record's natural key (`natural_uid`) the way the loader does,
-  so the same fact gets the same uid through the API and through the fixtures.
+  creates it, updates it, or restores and updates it (one change entry: create, update or
+  restore).
+- A record's public key never changes. A resource keyed by uid (observation, project_status,
+  citation) derives the uid from the record's natural key (`natural_uid`) the way the loader
+  does, so the same fact gets the same uid through the API and through the fixtures; the fields it
+  derives from are fixed once the record exists (`Writes.fixed`), and a uid in `data` must be that
+  one (so a client may send back what it read).
 - `delete` soft-deletes (the record stays, with `deleted_at`, for syncing clients); `restore`
   brings a soft-deleted record back after checking it against the rules again. Deleting a record
   that live records still refer to is refused (`RecordInUse`).
@@ -47,9 +58,12 @@ opendata.base.writers.Writer); the semantic rules are functions of the app that 
 loader's schema calls too; the database constraints behind them are mapped back to the fields they
 guard (`writers.integrity_problems`).
 
-This module holds what every interface meets: the errors, the result, the change log
-(`ChangeRecorder`, the one primitive every write records its change through, the loader's
-included) and soft deletion; the engine is opendata.base.writers.
+`dry_run(lambda: topic_update(...))` returns the errors a write would raise, and writes nothing
+(the admin shows them on its form). `record_version(record)` is the version `expected_version`
+compares (an ETag for If-Match).
+
+`ChangeRecorder` is the one primitive every write records its change through (the services, soft
+deletion, and the loader, which buffers a load's entries and inserts them at once).
 """
 
 from __future__ import annotations
