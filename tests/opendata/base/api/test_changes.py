@@ -118,3 +118,9 @@ def test_responses_conform_to_the_committed_schema(client, feed_world):
         media = "application/problem+json" if code == "400" else "application/json"
         schema = dict(op["responses"][code]["content"][media]["schema"], components=spec["components"])
         OAS30Validator(schema).validate(response.json())
+
+
+@pytest.mark.parametrize("size", [1, 1000])
+def test_a_page_costs_two_queries_whatever_its_size(client, feed_world, django_assert_num_queries, size):
+    with django_assert_num_queries(2):  # the horizon, then the page
+        assert h.get(client, f"{URL}?page_size={size}&resource=topic,citation").status_code == 200
