@@ -10,6 +10,8 @@ from opendata.catalogue.models import Citation, Region, Topic, Unit
 
 
 class Indicator(PublicModel):
+    public_key, resource = "code", "indicator"
+
     code = models.SlugField(max_length=100, unique=True)
     name_zh = models.CharField(max_length=300)
     name_en = models.CharField(max_length=300)
@@ -37,6 +39,7 @@ class Comparator(models.TextChoices):
 class Observation(PublicModel):
     Kind = FactKind
     Comparator = Comparator
+    public_key, resource = "uid", "observation"
 
     uid = models.UUIDField(unique=True, editable=False)
     indicator = models.ForeignKey(Indicator, on_delete=models.PROTECT, related_name="observations")

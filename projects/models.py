@@ -10,6 +10,8 @@ from opendata.catalogue.models import Citation, Region, Topic
 
 
 class Project(PublicModel):
+    public_key, resource = "slug", "project"
+
     slug = models.SlugField(max_length=150, unique=True)
     name_zh = models.CharField(max_length=300)
     name_en = models.CharField(max_length=300)
@@ -49,6 +51,7 @@ class ProjectStatus(PublicModel):
     Status = ProjectStage
     Kind = FactKind
     Precision = StatusDatePrecision
+    public_key, resource = "uid", "project_status"
 
     uid = models.UUIDField(unique=True, editable=False)
     project = models.ForeignKey(Project, on_delete=models.PROTECT, related_name="timeline")
@@ -83,6 +86,8 @@ class ProjectStatus(PublicModel):
 
 
 class EventSeries(PublicModel):
+    public_key, resource = "slug", "event_series"
+
     slug = models.SlugField(max_length=150, unique=True)
     name_zh = models.CharField(max_length=300)
     name_en = models.CharField(max_length=300)
@@ -113,6 +118,7 @@ class EventStatus(models.TextChoices):
 class Event(PublicModel):
     Kind = EventKind
     Status = EventStatus
+    public_key, resource = "slug", "event"
 
     slug = models.SlugField(max_length=150, unique=True)
     name_zh = models.CharField(max_length=300)

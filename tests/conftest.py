@@ -46,3 +46,11 @@ def browser(tmp_path_factory):
     driver.set_page_load_timeout(30)
     yield driver
     driver.quit()
+
+
+@pytest.fixture
+def world(db):
+    """A small catalogue written through the write services (see tests/write_helpers.py)."""
+    from tests.write_helpers import build_world
+
+    return build_world()

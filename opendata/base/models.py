@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 import uuid
+from decimal import Decimal
+from typing import ClassVar
 
+from django.apps import apps
 from django.db import models
 from django.utils import timezone
 
@@ -28,6 +32,20 @@ def isoformat_utc(value: dt.datetime) -> str:
     return text.removesuffix("+00:00") + "Z"
 
 
+#: A code or slug, the public identifier of most records: lower-case kebab-case ASCII (`grain-output`).
+CODE_RE = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
+
+
+def code_problem(value: object) -> str:
+    return f"{value!r} must be lower-case kebab-case ASCII"
+
+
+def decimal_text(value: Decimal) -> str:
+    """A number as every interface writes it: exact, without exponent or trailing zeros (`259.9`,
+    `50000000`), as text so that no precision is lost."""
+    return format(value.normalize(), "f")
+
+
 class PublicQuerySet(models.QuerySet):
     def alive(self):
         return self.filter(deleted_at__isnull=True)
@@ -41,7 +59,14 @@ class PublicModel(models.Model):
 
     A soft-deleted record leaves the API's lists but stays in the database, so that a syncing
     client asking for changes since a date learns of the deletion.
+
+    Each concrete model declares, once, the field that identifies it publicly (`public_key`: REST
+    URLs, GraphQL ids, references between records in writes, snapshots and the change feed; never
+    the database id) and its resource name (`resource`: the change feed's `resource`, write errors).
     """
+
+    public_key: ClassVar[str] = ""
+    resource: ClassVar[str] = ""
 
     created_at = models.DateTimeField(default=timezone.now, editable=False, db_index=True)
     updated_at = models.DateTimeField(default=timezone.now, db_index=True)
@@ -52,11 +77,21 @@ class PublicModel(models.Model):
     class Meta:
         abstract = True
 
+    @property
+    def public_id(self) -> str:
+        """The record's public identifier as text (a uid as its canonical string)."""
+        return str(getattr(self, self.public_key))
+
     def save(self, *args, **kwargs):
         self.updated_at = timezone.now()
         if kwargs.get("update_fields") is not None:
             kwargs["update_fields"] = {*kwargs["update_fields"], "updated_at"}
         super().save(*args, **kwargs)
+
+
+def public_models() -> dict[str, type[PublicModel]]:
+    """Every installed public model by resource name (`observation` -> Observation)."""
+    return {m.resource: m for m in apps.get_models() if issubclass(m, PublicModel)}
 
 
 # Choice lists live here and in the apps' models.py as module-level TextChoices, so that a model's
@@ -75,3 +110,57 @@ class FactKind(models.TextChoices):
 
     ACTUAL = "actual", "actual"
     TARGET = "target", "target"
+
+
+class ChangeOperation(models.TextChoices):
+    CREATE = "create", "create"
+    UPDATE = "update", "update"
+    DELETE = "delete", "delete"
+    RESTORE = "restore", "restore"
+
+
+class Change(models.Model):
+    """One change of one public record: the outbox the change feed reads and the audit log the
+    admin shows, one row for both.
+
+    Written by the services (opendata.base.services.ChangeRecorder) in the transaction of the change
+    itself, so a change and its entry commit, or roll back, together. `after` is the record's
+    public snapshot (opendata.base.snapshots) after the change (for a delete: its last state with
+    `deleted_at` set), `before` the one before it (null for a create). `txid` is the writing
+    transaction on PostgreSQL, which orders the feed (opendata.base.selectors.change_list).
+    """
+
+    Operation = ChangeOperation
+
+    txid = models.BigIntegerField(null=True, blank=True, editable=False, help_text=(
+        "PostgreSQL: the writing transaction (pg_current_xact_id()); null on SQLite, where writes are serial"))
+    at = models.DateTimeField(default=timezone.now, editable=False, db_index=True)
+    resource = models.CharField(max_length=32, editable=False)
+    key = models.CharField(max_length=200, editable=False, help_text="The record's public identifier")
+    operation = models.CharField(max_length=8, choices=ChangeOperation.choices, editable=False)
+    actor = models.CharField(max_length=150, editable=False, db_index=True, help_text=(
+        "Who wrote it: `loader`, an admin user's username, an API key's name"))
+    before = models.JSONField(null=True, blank=True, editable=False)
+    after = models.JSONField(editable=False)
+
+    class Meta:
+        ordering = ["id"]
+        constraints = [
+            models.CheckConstraint(condition=models.Q(operation__in=ChangeOperation.values),
+                                   name="change_operation_valid"),
+            models.CheckConstraint(
+                condition=models.Q(operation=ChangeOperation.CREATE, before__isnull=True)
+                | (~models.Q(operation=ChangeOperation.CREATE) & models.Q(before__isnull=False)),
+                name="change_before_unless_create",
+            ),
+        ]
+        indexes = [
+            # The feed: (txid, id) after a cursor, optionally for some resources only.
+            models.Index(fields=["txid", "id"], name="change_feed"),
+            models.Index(fields=["resource", "txid", "id"], name="change_feed_resource"),
+            # One record's history (admin).
+            models.Index(fields=["resource", "key", "id"], name="change_record_history"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.operation} {self.resource} {self.key}"

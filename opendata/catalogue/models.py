@@ -9,6 +9,8 @@ from opendata.base.models import DatePrecision, PublicModel
 
 
 class Topic(PublicModel):
+    public_key, resource = "code", "topic"
+
     code = models.SlugField(max_length=64, unique=True)
     name_zh = models.CharField(max_length=200)
     name_en = models.CharField(max_length=200)
@@ -34,6 +36,7 @@ class RegionKind(models.TextChoices):
 
 class Region(PublicModel):
     Kind = RegionKind
+    public_key, resource = "code", "region"
 
     code = models.SlugField(max_length=64, unique=True)
     name_zh = models.CharField(max_length=200)
@@ -55,6 +58,8 @@ class Region(PublicModel):
 class Unit(PublicModel):
     """A unit as written in the documents, with the factor that converts it to its base unit."""
 
+    public_key, resource = "symbol", "unit"
+
     symbol = models.CharField(max_length=32, unique=True, help_text="As written, e.g. 亿元")
     name_en = models.CharField(max_length=100, help_text="Canonical English name, e.g. hundred million yuan")
     base_unit = models.CharField(max_length=32, help_text="e.g. CNY, persons, kg")
@@ -69,6 +74,8 @@ class Unit(PublicModel):
 
 
 class Source(PublicModel):
+    public_key, resource = "slug", "source"
+
     slug = models.SlugField(max_length=100, unique=True)
     title_zh = models.CharField(max_length=500)
     title_en = models.CharField(max_length=500)
@@ -114,6 +121,8 @@ class SourcePeriod(models.Model):
 
 class Citation(PublicModel):
     """A verbatim quote of a source, at a character offset of the source's text."""
+
+    public_key, resource = "uid", "citation"
 
     uid = models.UUIDField(unique=True, editable=False)
     source = models.ForeignKey(Source, on_delete=models.PROTECT, related_name="citations")

@@ -4,6 +4,7 @@ from django.urls import include, path
 from django.views.decorators.http import condition
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
 
+from opendata.base.api.changes import ChangeListView
 from opendata.base.api.views import RootView, static_etag, static_last_modified
 
 COLLECTIONS = {
@@ -17,6 +18,7 @@ COLLECTIONS = {
     "project_statuses": "project-status-list",
     "events": "event-list",
     "event_series": "event-series-list",
+    "changes": "change-list",
 }
 
 
@@ -30,6 +32,8 @@ urlpatterns = [
     path("", include("opendata.catalogue.api.v1.urls")),
     path("", include("indicators.api.v1.urls")),
     path("", include("projects.api.v1.urls")),
+    # The change feed reads the base's change log (every app's writes), so it is routed here, not by an app.
+    path("changes/", ChangeListView.as_view(), name="change-list"),
     path("schema/", cached(SpectacularAPIView.as_view()), name="schema"),
     path("docs/", cached(SpectacularSwaggerView.as_view(url_name="v1:schema")), name="swagger-ui"),
     path("redoc/", cached(SpectacularRedocView.as_view(url_name="v1:schema")), name="redoc"),

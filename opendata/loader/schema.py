@@ -6,6 +6,12 @@ record (a quote must be the source's text at its offset, a value must appear in 
 must lie within what the source covers, references must be known, keys unique, one fact per key)
 are validators that read the catalogue from the validation context (`Known`).
 
+The file format is this module's (keys, types, periods as written, references by key within the
+files, one record per key); the rules on what records state are the services' own functions
+(`catalogue.services.citation_problems`, `indicators.services.observation_problems`...), which the
+validators here call, so that the loader, the curator's script and every write through the API
+apply one rule.
+
 Two callers share these rules: the loader (`read_fixtures`, then opendata/loader/services.py writes
 the records) and the curator's script (scripts/fixtures.py `check`, through `check_draft`). Every
 problem is a `FixtureError(file, record, field, message)` that names where to look.
@@ -41,16 +47,18 @@ from pydantic import (
 from pydantic_core import PydanticCustomError
 
 from indicators.models import Comparator
-from opendata.base.models import FactKind
+from indicators.services import observation_problems
+from opendata.base.models import CODE_RE, FactKind, code_problem
+from opendata.base.services import Problem
 from opendata.catalogue.models import RegionKind
+from opendata.catalogue.services import citation_problems, cited_problems, source_problems, unit_problems
 from projects.models import EventKind, EventStatus, ProjectStage
+from projects.services import event_problems
 
 # libyaml's loader parses the fixtures several times faster than the pure-Python one (same safe subset).
 _SafeLoader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
-CODE_RE = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 VALUE_RE = re.compile(r"^-?\d+(?:\.\d+)?$")
-NEGATIVE_WORDS = ("下降", "减少", "降低", "回落", "负增长")
 DEFAULT_REGION = "changchun"
 DEFAULT_COMPARATOR = Comparator.EXACT.value
 NESTED = ("observations", "timeline")  # nested records: an error there names e.g. `gdp.observations[3]`
@@ -166,12 +174,23 @@ def _rule(message: str, *at: str | int) -> PydanticCustomError:
     return PydanticCustomError("fixture_rule", "{message}", {"message": message, "at": at})
 
 
+#: The services' field names as the fixtures name them.
+FIXTURE_FIELDS = {"periods": "covers", "period_start,period_end": "period", "end_date": "end"}
+
+
+def _first(problems: list[Problem]) -> PydanticCustomError | None:
+    """The first problem a service rule found, as a fixture rule error (None: no problem)."""
+    if not problems:
+        return None
+    return _rule(problems[0].message, FIXTURE_FIELDS.get(problems[0].field, problems[0].field))
+
+
 # -- field types -------------------------------------------------------------------------------------
 
 
 def _code(v: object) -> str:
     if not isinstance(v, str) or not CODE_RE.match(v):
-        raise ValueError(f"{v!r} must be lower-case kebab-case ASCII")
+        raise ValueError(code_problem(v))
     return v
 
 
@@ -198,8 +217,9 @@ def _factor(v: object) -> Decimal:
         d = Decimal(str(v))
     except InvalidOperation:
         raise ValueError(f"{v!r} is not a number") from None
-    if not d > 0:
-        raise ValueError(f"{v!r} must be positive")
+    problems = unit_problems(factor=d)
+    if problems:
+        raise ValueError(problems[0].message)
     return d
 
 
@@ -285,8 +305,8 @@ class SourceRecord(Record):
 
     @model_validator(mode="after")
     def _has_its_text(self, info: ValidationInfo) -> SourceRecord:
-        if not self.covers:
-            raise _rule("a source must say which periods it covers", "covers")
+        if error := _first(source_problems(periods=[(c.period.start, c.period.end) for c in self.covers])):
+            raise error
         directory = _known(info).directory
         path = directory / "sources" / self.file
         shown = f"{directory.name}/sources/{self.file}"
@@ -328,10 +348,8 @@ class CitationRecord(Record):
     @model_validator(mode="after")
     def _is_verbatim(self, info: ValidationInfo) -> CitationRecord:
         text = _known(info).texts[self.source]
-        if text[self.offset : self.offset + len(self.quote)] != self.quote:
-            found = text.find(self.quote)
-            hint = f" (it occurs at offset {found})" if found >= 0 else " (it does not occur in the text)"
-            raise _rule(f"is not the text of {self.source} at offset {self.offset}{hint}", "quote")
+        if error := _first(citation_problems(text=text, source=self.source, offset=self.offset, quote=self.quote)):
+            raise error
         return self
 
     @property
@@ -340,8 +358,8 @@ class CitationRecord(Record):
 
 
 def _cited(citations: list[CitationRecord]) -> list[CitationRecord]:
-    if not citations:
-        raise ValueError("every fact needs at least one citation")
+    if problems := cited_problems(citations):
+        raise ValueError(problems[0].message)
     return citations
 
 
@@ -361,14 +379,12 @@ class ObservationRecord(Record):
     @model_validator(mode="after")
     def _agrees_with_its_quotes(self, info: ValidationInfo) -> ObservationRecord:
         covers = _known(info).covers
-        digits = self.value.lstrip("-")
-        for c in self.citations:
-            if digits not in c.quote:
-                raise _rule(f"{self.value} does not appear in the quote {c.quote!r}", "value")
-            if not any(p.start <= self.period.start and self.period.end <= p.end for p in covers[c.source]):
-                raise _rule(f"{self.period.label} lies outside the periods {c.source} covers", "period")
-        if self.value.startswith("-") and not any(w in c.quote for c in self.citations for w in NEGATIVE_WORDS):
-            raise _rule(f"a negative value needs {'/'.join(NEGATIVE_WORDS)} in its quote", "value")
+        problems = observation_problems(
+            value=self.value, period_start=self.period.start, period_end=self.period.end,
+            period_label=self.period.label, citations=[(c.source, c.quote) for c in self.citations],
+            covers={c.source: [(p.start, p.end) for p in covers[c.source]] for c in self.citations})
+        if error := _first(problems):
+            raise error
         return self
 
     @property
@@ -451,8 +467,9 @@ class EventRecord(Record):
 
     @model_validator(mode="after")
     def _ends_after_it_starts(self) -> EventRecord:
-        if self.end is not None and self.end.start < self.start.start:
-            raise _rule("the event ends before it starts", "end")
+        if self.end is not None and (error := _first(event_problems(
+                start_date=self.start.start, end_date=self.end.start, end_precision=self.end.precision))):
+            raise error
         return self
 
 

@@ -1,4 +1,12 @@
-"""Loading the fixtures: every app's tables made equal to fixtures/, in one transaction."""
+"""Loading the fixtures: every app's tables made equal to fixtures/, in one transaction.
+
+The loader writes through the services' change-recording primitive (opendata.base.services.
+ChangeRecorder, actor `loader`): each record it creates, updates, soft-deletes or brings back gets
+its change entry, in the load's transaction, so the change feed shows every load. It does not go
+through the `<entity>_<verb>` services one record at a time: the fixture schema has already applied
+the same rules (it calls the services' rule functions) to the whole set of files at once, and a
+load compares each table with its records in bulk. A second load of the same fixtures changes
+nothing and writes no entry."""
 
 from __future__ import annotations
 
@@ -9,11 +17,17 @@ from pathlib import Path
 from django.db import IntegrityError, transaction
 
 from indicators.models import Indicator, Observation
-from opendata.base.models import natural_uid
-from opendata.base.services import record_soft_delete
-from opendata.catalogue.models import Citation, Region, Source, SourcePeriod, Topic, Unit
+from indicators.services import observation_uid
+from opendata.base.services import ChangeRecorder
+from opendata.base.snapshots import Keys
+from opendata.catalogue.models import Citation, Region, Source, Topic, Unit
+from opendata.catalogue.services import citation_uid
 from opendata.loader.schema import FixtureError, read_fixtures
 from projects.models import Event, EventSeries, Project, ProjectStatus
+from projects.services import project_status_uid
+
+#: Who the change entries of a load name.
+LOADER = "loader"
 
 
 @dataclass
@@ -37,27 +51,32 @@ class LoadReport:
 
 
 class _Syncer:
-    """Makes one model's rows equal to the fixture records, touching only rows that differ."""
+    """Makes one model's rows equal to the fixture records, touching only rows that differ, and
+    records each change (buffered: one bulk insert of the entries at the end of the load)."""
 
-    def __init__(self, report: LoadReport):
+    def __init__(self, report: LoadReport, recorder: ChangeRecorder):
         self.report = report
+        self.recorder = recorder
 
     def sync(self, model, key: str, records: list[dict], *, where: str, m2m: tuple[str, ...] = (),
-             self_ref: str | None = None):
+             parts: tuple[str, ...] = (), self_ref: str | None = None):
         """Upsert `records` by `key`; soft-delete rows no longer in the fixtures.
 
-        `self_ref` names a field that refers to another record of the same model by key (records
-        must come parents first).
+        `m2m` fields hold lists of primary keys; `parts` fields lists of the field mappings of the
+        record's parts (a source's periods), which are made equal to them. `self_ref` names a field
+        that refers to another record of the same model by key (records must come parents first).
         """
         name = model._meta.verbose_name_plural
-        existing = {getattr(obj, key): obj for obj in model.objects.prefetch_related(*m2m)}
+        existing = {getattr(obj, key): obj for obj in model.objects.prefetch_related(*m2m, *parts)}
+        self.recorder.keys.learn(existing.values())
         result = {}
         new_links: dict[str, list] = {rel: [] for rel in m2m}  # through rows of new records, inserted in bulk
         for rec in records:
             k = rec[key]
-            fields = {f: v for f, v in rec.items() if f not in m2m and not f.startswith("_")}
+            fields = {f: v for f, v in rec.items() if f not in m2m and f not in parts and not f.startswith("_")}
             if self_ref and fields.get(self_ref) is not None:
                 fields[self_ref] = result[fields[self_ref]]
+            links = {rel: list(dict.fromkeys(rec[rel])) for rel in m2m}  # once each, like .set()
             obj = existing.get(k)
             try:
                 if obj is None:
@@ -67,31 +86,65 @@ class _Syncer:
                         field = model._meta.get_field(rel)
                         new_links[rel] += [field.remote_field.through(**{field.m2m_column_name(): obj.pk,
                                                                            field.m2m_reverse_name(): pk})
-                                           for pk in dict.fromkeys(rec[rel])]  # once each, like .set()
+                                           for pk in links[rel]]
+                    for part in parts:
+                        _sync_parts(obj, part, rec[part])
+                    self.recorder.record(obj, before=None, after=self.recorder.snapshot(
+                        obj, links=links, parts={part: rec[part] for part in parts}))
                     self.report.created[name] += 1
                 else:
                     dirty = [f for f, v in fields.items() if _differs(obj, f, v)]
                     m2m_dirty = [rel for rel in m2m if set(rec[rel]) != {x.pk for x in getattr(obj, rel).all()}]
-                    if dirty or m2m_dirty or obj.deleted_at is not None:
+                    parts_dirty = [part for part in parts
+                                   if _part_rows(getattr(obj, part).all()) != _part_rows(rec[part])]
+                    if dirty or m2m_dirty or parts_dirty or obj.deleted_at is not None:
+                        before = self.recorder.snapshot(obj)
                         for f in dirty:
                             setattr(obj, f, fields[f])
                         obj.deleted_at = None
                         obj.save()
                         for rel in m2m_dirty:
                             getattr(obj, rel).set(rec[rel])
+                        for part in parts_dirty:
+                            _sync_parts(obj, part, rec[part])
+                        self.recorder.record(obj, before=before, after=self.recorder.snapshot(
+                            obj, links=links, parts={part: rec[part] for part in parts}))
                         self.report.updated[name] += 1
                     else:
                         self.report.unchanged[name] += 1
             except IntegrityError as exc:
                 raise FixtureError(rec.get("_where", where), str(k), "-", f"rejected by the database: {exc}") from None
             result[k] = obj
+        self.recorder.keys.learn(result.values())
         for rel, rows in new_links.items():
             model._meta.get_field(rel).remote_field.through.objects.bulk_create(rows)
         for k, obj in existing.items():
             if k not in result and obj.deleted_at is None:
-                record_soft_delete(record=obj)
+                self.recorder.soft_delete(obj)
                 self.report.deleted[name] += 1
         return result
+
+
+def _part_rows(rows) -> list[tuple]:
+    """A source's periods, from the database or the fixtures, comparable."""
+    return sorted((r.start, r.end, r.label) if not isinstance(r, dict) else (r["start"], r["end"], r["label"])
+                  for r in rows)
+
+
+def _sync_parts(obj, part: str, wanted: list[dict]) -> None:
+    manager = getattr(obj, part)
+    rows = {(p.start, p.end): p for p in manager.all()}
+    for key, row in rows.items():
+        if key not in {(w["start"], w["end"]) for w in wanted}:
+            row.delete()
+    for w in wanted:
+        row = rows.get((w["start"], w["end"]))
+        if row is None:
+            manager.create(**w)
+        elif row.label != w["label"]:
+            row.label = w["label"]
+            row.save()
+    getattr(obj, "_prefetched_objects_cache", {}).pop(part, None)
 
 
 def _differs(obj, name: str, wanted) -> bool:
@@ -122,34 +175,23 @@ def fixtures_load(*, directory: Path) -> LoadReport:
     """
     fx = read_fixtures(directory)
     report = LoadReport()
-    sync = _Syncer(report)
+    recorder = ChangeRecorder(actor=LOADER, keys=Keys(), buffered=True)
+    sync = _Syncer(report, recorder)
 
     topics = sync.sync(Topic, "code", fx.topics, where="fixtures/topics.yaml")
     units = sync.sync(Unit, "symbol", fx.units, where="fixtures/units.yaml")
     regions = sync.sync(Region, "code", _parents_first(fx.regions), where="fixtures/regions.yaml", self_ref="parent")
     sources = sync.sync(
-        Source, "slug", [{k: v for k, v in s.items() if k != "periods"} for s in fx.sources],
-        where="fixtures/sources.yaml",
+        Source, "slug",
+        [{**s, "periods": [{"start": a, "end": b, "label": label} for a, b, label in s["periods"]]}
+         for s in fx.sources],
+        where="fixtures/sources.yaml", parts=("periods",),
     )
-    for s in fx.sources:
-        src = sources[s["slug"]]
-        wanted = {(a, b): label for a, b, label in s["periods"]}
-        current = {(p.start, p.end): p for p in src.periods.all()}
-        for key, p in current.items():
-            if key not in wanted:
-                p.delete()
-        for (a, b), label in wanted.items():
-            p = current.get((a, b))
-            if p is None:
-                SourcePeriod.objects.create(source=src, start=a, end=b, label=label)
-            elif p.label != label:
-                p.label = label
-                p.save()
 
     citations = sync.sync(
         Citation, "uid",
         [
-            {"uid": natural_uid("citation", src, off, quote), "source": sources[src], "quote": quote,
+            {"uid": citation_uid(source=src, offset=off, quote=quote), "source": sources[src], "quote": quote,
              "offset": off, "garbled": c["garbled"]}
             for (src, off, quote), c in fx.citations.items()
         ],
@@ -157,7 +199,7 @@ def fixtures_load(*, directory: Path) -> LoadReport:
     )
 
     def cit_pks(keys):
-        return [citations[natural_uid("citation", *k)].pk for k in keys]
+        return [citations[citation_uid(source=src, offset=off, quote=quote)].pk for src, off, quote in keys]
 
     indicators = sync.sync(
         Indicator, "code",
@@ -168,8 +210,8 @@ def fixtures_load(*, directory: Path) -> LoadReport:
         Observation, "uid",
         [
             {
-                "uid": natural_uid("observation", o["indicator"], o["region"], o["period_start"], o["period_end"],
-                                   o["kind"], o["comparator"]),
+                "uid": observation_uid(indicator=o["indicator"], region=o["region"], period_start=o["period_start"],
+                                       period_end=o["period_end"], kind=o["kind"], comparator=o["comparator"]),
                 "indicator": indicators[o["indicator"]], "region": regions[o["region"]],
                 "period_start": o["period_start"], "period_end": o["period_end"], "period_label": o["period_label"],
                 "kind": o["kind"], "comparator": o["comparator"], "value": o["value"], "unit": units[o["unit"]],
@@ -187,8 +229,8 @@ def fixtures_load(*, directory: Path) -> LoadReport:
     sync.sync(
         ProjectStatus, "uid",
         [
-            {**s, "uid": natural_uid("project-status", s["project"], s["status"], s["kind"], s["date_start"],
-                                     s["date_end"]),
+            {**s, "uid": project_status_uid(project=s["project"], status=s["status"], kind=s["kind"],
+                                            date_start=s["date_start"], date_end=s["date_end"]),
              "project": projects[s["project"]], "citations": cit_pks(s["citations"])}
             for s in fx.statuses
         ],
@@ -204,4 +246,5 @@ def fixtures_load(*, directory: Path) -> LoadReport:
         ],
         where="fixtures/events.yaml", m2m=("citations",),
     )
+    recorder.flush()
     return report

@@ -12,6 +12,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from opendata.base.api.versioning import CURRENT_VERSION
+from opendata.base.models import decimal_text
 
 KEY_PLACEHOLDER = "__key__"
 
@@ -63,8 +64,7 @@ class DecimalStringField(serializers.Field):
         super().__init__(**kwargs)
 
     def to_representation(self, value: Decimal) -> str:
-        text = format(value.normalize(), "f")
-        return text
+        return decimal_text(value)
 
 
 class DynamicSerializer(serializers.Serializer):

@@ -61,7 +61,7 @@ def withdraw_one_citation_each(source_slug: str) -> dict[str, str]:
                   .annotate(n=Count("citations", filter=Q(citations__source__slug=source_slug)))
                   .filter(n=1).order_by("pk").first())
         assert record is not None, f"no {model.__name__} with a single citation of {source_slug}"
-        record_soft_delete(record=record.citations.get(source__slug=source_slug))
+        record_soft_delete(record=record.citations.get(source__slug=source_slug), actor="test")
         gone[model.__name__] = str(getattr(record, key))
     return gone
 

@@ -12,7 +12,7 @@ pytestmark = pytest.mark.django_db
 def test_soft_delete_keeps_the_row_and_marks_the_change():
     obs = ObservationFactory()
     before = obs.updated_at
-    record_soft_delete(record=obs)
+    record_soft_delete(record=obs, actor="test")
     obs.refresh_from_db()
     assert obs.deleted_at is not None
     assert obs.updated_at > before
@@ -23,6 +23,6 @@ def test_soft_delete_keeps_the_row_and_marks_the_change():
 
 def test_restore_brings_it_back():
     obs = ObservationFactory()
-    record_soft_delete(record=obs)
-    record_restore(record=obs)
+    record_soft_delete(record=obs, actor="test")
+    record_restore(record=obs, actor="test")
     assert Observation.objects.alive().filter(pk=obs.pk).exists()

@@ -198,3 +198,22 @@ def test_the_curator_check_reports_the_loaders_error_for_the_same_record(fixture
 def test_the_curator_check_passes_the_committed_drafts():
     with redirect_stdout(io.StringIO()) as out:
         assert curator_tool().main(["check", *map(str, sorted((FIX / "drafts").glob("*.yaml")))]) == 0, out.getvalue()
+
+
+def test_the_loader_and_the_write_services_refuse_a_misplaced_quote_with_one_rule(fixtures_copy):
+    """The verbatim-quote rule lives in the catalogue's services; the fixture schema calls it, so the
+    loader's message is the services' word for word."""
+    from opendata.catalogue.services import citation_problems
+
+    path = fixtures_copy / "indicators" / "economy.yaml"
+    data = read(path)
+    citation = data[0]["observations"][0]["citations"][0]
+    citation["offset"] += 1
+    write(path, data)
+    text = (fixtures_copy / "sources" / next(
+        s["file"] for s in read(fixtures_copy / "sources.yaml") if s["slug"] == citation["source"])).read_text("utf-8")
+    expected = citation_problems(text=text, source=citation["source"], offset=citation["offset"],
+                                 quote=citation["quote"])[0]
+    with pytest.raises(CommandError) as err:
+        load(fixtures_copy)
+    assert f"field 'citations[0].{expected.field}': {expected.message}" in str(err.value)

@@ -185,7 +185,7 @@ def test_unknown_parameter_is_400_naming_it(client, world):
 
 def test_updated_since_and_include_deleted_sync_deletions(client, world):
     before = timezone.now()
-    record_soft_delete(record=world["g23"])
+    record_soft_delete(record=world["g23"], actor="test")
     since = before.isoformat().replace("+00:00", "Z")
     live = uids(h.ok(client, f"/api/v1/observations/?updated_since={since}"))
     assert live == []
@@ -194,7 +194,7 @@ def test_updated_since_and_include_deleted_sync_deletions(client, world):
 
 
 def test_deleted_observation_is_410_gone(client, world):
-    record_soft_delete(record=world["g23"])
+    record_soft_delete(record=world["g23"], actor="test")
     data = h.problem(client, f"/api/v1/observations/{world['g23'].uid}/", 410)
     assert data["deleted_at"]
 
@@ -317,7 +317,7 @@ def test_indicator_observations_nested(client, world):
     h.problem(client, "/api/v1/indicators/nope/observations/", 404)
     problem = h.problem(client, "/api/v1/indicators/grain-output/observations/?indicator=nev-output", 400)
     assert "URL" in problem["invalid_params"][0]["reason"]
-    record_soft_delete(record=world["cars"])
+    record_soft_delete(record=world["cars"], actor="test")
     h.problem(client, "/api/v1/indicators/nev-output/observations/", 410)
 
 

@@ -47,7 +47,7 @@ def test_updated_since_include_deleted_and_gone(client, collection):
     rows = h.ok(client, url)["results"]
     assert {"created_at", "updated_at", "deleted_at"} <= set(rows[0])
     before = timezone.now()
-    record_soft_delete(record=second)
+    record_soft_delete(record=second, actor="test")
     since = before.isoformat()
     assert h.ok(client, f"{url}?updated_since={since.replace('+', '%2B')}")["results"] == []
     changed = h.ok(client, f"{url}?updated_since={since.replace('+', '%2B')}&include_deleted=true")["results"]
@@ -103,7 +103,7 @@ def test_every_timestamp_is_utc_with_z_in_rest_graphql_and_410(client):
     assert rest["updated_at"].endswith("Z") and "+" not in rest["updated_at"]
     graphql = post(client, f'{{ observation(uid: "{obs.uid}") {{ updatedAt createdAt }} }}').json()
     assert graphql["data"]["observation"]["updatedAt"] == rest["updated_at"]
-    record_soft_delete(record=obs)
+    record_soft_delete(record=obs, actor="test")
     h.reset_rate_limits()
     gone = client.get(f"/api/v1/observations/{obs.uid}/", headers={"Accept": "application/json"})
     assert gone.status_code == 410 and gone.json()["deleted_at"].endswith("Z")
@@ -132,8 +132,8 @@ def test_a_record_deleted_with_its_citation_still_reaches_the_sources_syncing_cl
     obs.citations.add(citation)
     slug = citation.source.slug
     since = h.ok(client, f"/api/v1/observations/{obs.uid}/")["updated_at"]
-    record_soft_delete(record=citation)
-    record_soft_delete(record=obs)
+    record_soft_delete(record=citation, actor="test")
+    record_soft_delete(record=obs, actor="test")
     url = f"/api/v1/sources/{slug}/observations/?updated_since={since}"
     assert h.ok(client, url)["results"] == []
     changed = h.ok(client, url + "&include_deleted=true")["results"]

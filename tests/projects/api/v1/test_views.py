@@ -105,7 +105,7 @@ def test_project_timeline_and_statuses(client, world):
 
 def test_project_events_and_gone_project(client, world):
     assert slugs(h.ok(client, "/api/v1/projects/metro-line-6/events/")) == ["marathon-2024"]
-    record_soft_delete(record=world["car"])
+    record_soft_delete(record=world["car"], actor="test")
     h.problem(client, "/api/v1/projects/nev-plant/", 410)
     h.problem(client, "/api/v1/projects/nev-plant/timeline/", 410)
     assert slugs(h.ok(client, "/api/v1/projects/")) == ["metro-line-6"]

@@ -15,7 +15,7 @@ def test_api_root_links_every_collection(client):
     data = h.ok(client, "/api/v1/")
     assert data["version"] == "v1"
     assert set(data["collections"]) == {"sources", "regions", "topics", "units", "indicators", "observations",
-                                        "projects", "project_statuses", "events", "event_series"}
+                                        "projects", "project_statuses", "events", "event_series", "changes"}
     for url in data["collections"].values():
         assert h.get(client, url).status_code == 200
     assert data["documentation"]["openapi"] == "http://testserver/api/v1/schema/"
@@ -55,7 +55,7 @@ def test_source_filters_and_ordering(client):
 
 def test_deleted_source_detail_and_text_are_gone(client):
     source = SourceFactory(slug="withdrawn")
-    record_soft_delete(record=source)
+    record_soft_delete(record=source, actor="test")
     h.problem(client, "/api/v1/sources/withdrawn/", 410)
     h.problem(client, "/api/v1/sources/withdrawn/text/", 410)
     h.problem(client, "/api/v1/sources/withdrawn/observations/", 410)

@@ -1,0 +1,588 @@
+"""The engine behind every app's `<entity>_<verb>` services (the API is described in
+opendata.base.services): reading public data into field values from the model's `_meta`, checking
+references, choices and the entity's rules, saving in a savepoint (database constraints reported on
+their fields), and recording the change, in one transaction.
+
+An app's services module makes one `Writer` per resource, with the resource's rules as hooks, and
+exposes its verbs as plain keyword-only functions (`topic_create(*, data, actor)`...).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping
+from decimal import Decimal
+
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, models, transaction
+from django.utils import timezone
+
+from opendata.base.models import CODE_RE, PublicModel, code_problem, isoformat_utc
+from opendata.base.services import (
+    ChangeRecorder,
+    Problem,
+    RecordExists,
+    RecordGone,
+    RecordInUse,
+    RecordNotFound,
+    StaleVersion,
+    Write,
+    WriteError,
+    Writes,
+    record_version,
+)
+from opendata.base.snapshots import BOOKKEEPING, part_snapshot, parts_of
+
+
+def integrity_problems(model: type[models.Model], exc: IntegrityError) -> list[Problem]:
+    """An IntegrityError as the fields the violated constraint guards (SQLite and PostgreSQL messages)."""
+    text = str(exc)
+    meta = model._meta
+    for constraint in meta.constraints:
+        if constraint.name in text:
+            fields = list(getattr(constraint, "fields", ())) or _condition_fields(constraint)
+            return [Problem(",".join(fields) or "-", _constraint_message(model, constraint, fields))]
+    columns = {f.column: f.name for f in meta.concrete_fields}
+    table = meta.db_table
+    named = [name for column, name in columns.items()
+             if f"{table}.{column}" in text or f'"{column}"' in text or f"{table}_{column}_key" in text]
+    if "UNIQUE" in text.upper() or "duplicate key" in text:
+        for constraint in meta.constraints:  # SQLite names the columns, not the constraint
+            if isinstance(constraint, models.UniqueConstraint) and set(constraint.fields) == set(named):
+                fields = list(constraint.fields)
+                return [Problem(",".join(fields), _constraint_message(model, constraint, fields))]
+        fields = named or ["-"]
+        return [Problem(",".join(fields), f"another record already has this {' and '.join(fields)}")]
+    return [Problem(",".join(named) or "-", f"rejected by the database: {text.splitlines()[0]}")]
+
+
+def _condition_fields(constraint) -> list[str]:
+    names: list[str] = []
+
+    def walk(node):
+        for child in getattr(node, "children", ()):
+            if isinstance(child, tuple):
+                name = child[0].split("__")[0]
+                if name not in names:
+                    names.append(name)
+            else:
+                walk(child)
+
+    walk(getattr(constraint, "condition", None))
+    return names[:1]
+
+
+def _constraint_message(model, constraint, fields: list[str]) -> str:
+    if isinstance(constraint, models.UniqueConstraint):
+        return (f"another live {model.resource} has the same {', '.join(fields)}"
+                if constraint.condition is not None else f"another {model.resource} has the same {', '.join(fields)}")
+    return f"breaks the rule {constraint.name}"
+
+
+_DEPENDENTS: dict[type, list[Callable[[PublicModel], list[Problem]]]] = {}
+
+
+def depends_on(model: type[PublicModel]):
+    """Register a check of records that depend on a `model` record and belong to another app (the
+    observations within a source's periods): run, within the write, after each change of a `model`
+    record. The dependent records' app registers it (from its AppConfig.ready()), so that the app of
+    `model` never imports the apps built on it."""
+
+    def register(check: Callable[[PublicModel], list[Problem]]):
+        _DEPENDENTS.setdefault(model, []).append(check)
+        return check
+
+    return register
+
+
+# -- the engine --------------------------------------------------------------------------------------
+
+
+def _text(value: object) -> str:
+    return ", ".join(value.messages) if isinstance(value, ValidationError) else str(value)
+
+
+def _is_key(value: object) -> bool:
+    return isinstance(value, (str, int)) and not isinstance(value, bool) or hasattr(value, "hex")
+
+
+class Writer:
+    """How one resource is written: the generic engine behind `<entity>_<verb>`, with the entity's
+    rules and derived values as hooks. An app's services module makes one Writer per resource and
+    exposes its verbs as plain keyword-only functions.
+
+    A record's public key never changes. A uid-keyed resource derives its uid from its natural key
+    (`natural_key`, the same `natural_uid` the loader gives), so the fields of that key
+    (`identity`) are fixed once the record exists, and a uid given in `data` must be that one.
+
+    Hooks (all optional):
+      `derived`          fields the service computes; in `data` they are errors
+      `optional`         required model fields the service fills when left out (`complete`)
+      `complete(record, links, parts)`  set derived values on the record about to be written
+      `check(record, links, parts)`     the entity's rules on the record as it would be -> [Problem]
+      `check_dependents(record)`        rules of other records that depend on this one, read from
+                                        the database after the write -> [Problem]
+      `link_item(field, item, actor)`   a many-to-many item given as a mapping (a citation written
+                                        inline) -> the related record
+      `nested`/`write_nested(record, name, value, actor)`  data that is written as other records
+                                        (a project's timeline), after the record is saved
+      `owned`            reverse relations to records that are soft-deleted with the record (at the
+                         same moment) and restored with it (those deleted at that moment)
+    """
+
+    derived: tuple[str, ...] = ()
+    optional: tuple[str, ...] = ()
+    identity: tuple[str, ...] = ()
+    nested: tuple[str, ...] = ()
+    owned: tuple[str, ...] = ()
+
+    def __init__(self, model: type[PublicModel]):
+        self.model = model
+        meta = model._meta
+        self.key_field = meta.get_field(model.public_key)
+        self.fields = [f for f in meta.concrete_fields
+                       if not f.primary_key and f.name not in BOOKKEEPING and f.name not in self.derived
+                       and (f.editable or f is self.key_field)]
+        self.m2m = list(meta.many_to_many)
+        self.parts = {rel.get_accessor_name(): rel for rel in parts_of(model)}
+
+    @property
+    def fixed(self) -> tuple[str, ...]:
+        """The fields an update cannot change: the public key, or the fields a uid derives from."""
+        return self.identity or (self.model.public_key,)
+
+    def writes(self, create, update, upsert, delete, restore) -> Writes:
+        """The resource's five services as one bundle (for the admin and other generic interfaces)."""
+        return Writes(self.model, create, update, upsert, delete, restore, fixed=self.fixed)
+
+    # -- hooks ---------------------------------------------------------------------------------
+    def complete(self, record: PublicModel, links: dict[str, list], parts: dict[str, list[dict]]) -> None:
+        pass
+
+    def check(self, record: PublicModel, links: dict[str, list], parts: dict[str, list[dict]]) -> list[Problem]:
+        return []
+
+    def check_dependents(self, record: PublicModel) -> list[Problem]:
+        return []
+
+    def link_item(self, field: models.ManyToManyField, item: Mapping, actor: str) -> PublicModel:
+        raise WriteError.one(field.name, f"expected {field.related_model.resource} keys, got a mapping")
+
+    def write_nested(self, record: PublicModel, name: str, value: object, actor: str) -> None:
+        raise NotImplementedError
+
+    def natural_key(self, record: PublicModel) -> object | None:
+        """A uid-keyed record's uid derived from its natural key (None: the key must be given)."""
+        return None
+
+    def queryset(self) -> models.QuerySet:
+        """Rows with their foreign keys joined, so that a snapshot reads related keys without a query."""
+        fks = [f.name for f in self.model._meta.concrete_fields if f.is_relation]
+        return self.model._base_manager.select_related(*fks)
+
+    # -- reading a record ----------------------------------------------------------------------
+    @property
+    def resource(self) -> str:
+        return self.model.resource
+
+    def find(self, key: object, *, lock: bool = False) -> PublicModel | None:
+        qs = self.queryset()
+        if lock:
+            qs = qs.select_for_update(of=("self",))
+        try:
+            return qs.filter(**{self.model.public_key: key}).first()
+        except (ValidationError, ValueError):
+            return None
+
+    def get(self, key: object, *, lock: bool = True, live: bool = True) -> PublicModel:
+        record = self.find(key, lock=lock)
+        if record is None:
+            raise RecordNotFound.one(self.model.public_key, f"no {self.resource} {key!s}")
+        if live and record.deleted_at is not None:
+            raise RecordGone.one(self.model.public_key, f"the {self.resource} {key!s} was deleted on "
+                                                        f"{isoformat_utc(record.deleted_at)}: restore it first")
+        return record
+
+    @staticmethod
+    def check_version(record: PublicModel, expected: str | None) -> None:
+        if expected is not None and expected != record_version(record):
+            raise StaleVersion.one(record.public_key, f"the {record.resource} changed since version {expected} "
+                                                      f"(now {record_version(record)}): read it again")
+
+    # -- parsing data --------------------------------------------------------------------------
+    @staticmethod
+    def lookup(model: type[PublicModel], keys: list) -> dict[str, PublicModel]:
+        """The records of `model` with these public keys, in one query (by key as text)."""
+        if not keys:
+            return {}
+        try:
+            rows = list(model._base_manager.filter(**{f"{model.public_key}__in": keys}))
+        except (ValidationError, ValueError):
+            return {}
+        return {r.public_id: r for r in rows}
+
+    def resolve(self, model: type[PublicModel], value: object, field: str) -> PublicModel:
+        """A reference: the live record of `model` with this public key (or the instance given)."""
+        if isinstance(value, model):
+            record = value
+        elif _is_key(value):
+            try:
+                record = model._base_manager.filter(**{model.public_key: value}).first()
+            except (ValidationError, ValueError):
+                record = None
+            if record is None:
+                raise WriteError.one(field, f"unknown {model.resource} {value!s}")
+        else:
+            raise WriteError.one(field, f"expected a {model.resource} {model.public_key}, got {value!r}")
+        if record.deleted_at is not None:
+            raise WriteError.one(field, f"the {model.resource} {record.public_id} is deleted")
+        return record
+
+    def parse(self, data: Mapping, *, record: PublicModel | None, partial: bool, actor: str, fields_only: bool = False
+              ) -> tuple[dict, dict[str, list], dict[str, list[dict]], dict[str, object]]:
+        """(field values, many-to-many lists of records, parts, nested data) from public data; every
+        problem of every field at once as a WriteError. `fields_only`: the record's own columns only."""
+        if not isinstance(data, Mapping):
+            raise WriteError.one("-", f"expected a mapping of fields, got {type(data).__name__}")
+        problems: list[Problem] = []
+        known = {f.name for f in self.fields} | {f.name for f in self.m2m} | set(self.parts) | set(self.nested)
+        for name in data:
+            if fields_only and name in known and name not in {f.name for f in self.fields}:
+                continue
+            if name not in known:
+                why = ("is read-only" if name in BOOKKEEPING or name in self.derived
+                       else f"unknown field (fields: {', '.join(sorted(known))})")
+                problems.append(Problem(str(name), why))
+        values: dict[str, object] = {}
+        for f in self.fields:
+            if f.name not in data:
+                if partial or (f is self.key_field and (record is not None or not f.editable)):
+                    continue
+                if not f.has_default() and not f.blank and not f.null and f.name not in self.optional:
+                    problems.append(Problem(f.name, "is required"))
+                    continue
+                if f.name not in self.optional:
+                    values[f.name] = f.get_default()
+                continue
+            raw = data[f.name]
+            try:
+                if raw is None and not f.null:
+                    problems.append(Problem(f.name, "is required"))
+                elif f.is_relation:
+                    values[f.name] = None if raw is None else self.resolve(f.related_model, raw, f.name)
+                elif f.choices and raw not in {v for v, _ in f.flatchoices} and not (f.blank and raw == ""):
+                    allowed = ", ".join(str(v) for v, _ in f.flatchoices)
+                    problems.append(Problem(f.name, f"{raw!r} is not allowed: expected one of {allowed}"))
+                else:
+                    if isinstance(raw, float) and isinstance(f, models.DecimalField):
+                        raw = Decimal(repr(raw))
+                    values[f.name] = f.clean(raw, record)
+                    if f is self.key_field and isinstance(f, models.SlugField) and not CODE_RE.match(values[f.name]):
+                        problems.append(Problem(f.name, code_problem(values[f.name])))
+            except WriteError as exc:
+                problems += [Problem(e["field"], e["message"]) for e in exc.errors]
+            except ValidationError as exc:
+                problems.append(Problem(f.name, _text(exc)))
+        links: dict[str, list] = {}
+        parts: dict[str, list[dict]] = {}
+        nested = {name: data[name] for name in self.nested if name in data}
+        if fields_only:
+            if problems:
+                raise WriteError(problems)
+            return values, links, parts, {}
+        for f in self.m2m:
+            if f.name not in data:
+                if not partial and not f.blank:
+                    problems.append(Problem(f.name, "is required"))
+                elif not partial:
+                    links[f.name] = []
+                continue
+            raw = data[f.name]
+            if isinstance(raw, (str, bytes, Mapping)) or not isinstance(raw, Iterable):
+                problems.append(Problem(f.name, f"expected a list of {f.related_model.resource} keys"))
+                continue
+            raw = list(raw)
+            model = f.related_model
+            found = self.lookup(model, [x for x in raw if _is_key(x) and not isinstance(x, model)])
+            items = []
+            for i, item in enumerate(raw):
+                try:
+                    if isinstance(item, Mapping):
+                        items.append(self.link_item(f, item, actor))
+                    else:
+                        items.append(self.resolve(model, found.get(str(item), item), f"{f.name}[{i}]"))
+                except WriteError as exc:
+                    problems += [Problem(e["field"] if e["field"].startswith(f.name) else f"{f.name}[{i}].{e['field']}",
+                                         e["message"]) for e in exc.errors]
+            links[f.name] = list({x.pk: x for x in items}.values())
+        for name, rel in self.parts.items():
+            if name not in data:
+                if not partial:
+                    parts[name] = []
+                continue
+            parsed, part_problems = self.parse_parts(rel, data[name])
+            problems += part_problems
+            parts[name] = parsed
+        if problems:
+            raise WriteError(problems)
+        return values, links, parts, nested
+
+    def parse_parts(self, rel: models.ManyToOneRel, raw: object) -> tuple[list[dict], list[Problem]]:
+        name = rel.get_accessor_name()
+        fields = [f for f in rel.related_model._meta.concrete_fields if not f.primary_key and f is not rel.field]
+        if isinstance(raw, (str, bytes, Mapping)) or not isinstance(raw, Iterable):
+            return [], [Problem(name, "expected a list of mappings")]
+        rows, problems = [], []
+        for i, item in enumerate(raw):
+            if not isinstance(item, Mapping):
+                problems.append(Problem(f"{name}[{i}]", "expected a mapping"))
+                continue
+            row = {}
+            for key in item:
+                if key not in {f.name for f in fields}:
+                    problems.append(Problem(f"{name}[{i}].{key}", "unknown field"))
+            for f in fields:
+                if f.name not in item:
+                    if f.has_default() or f.blank or f.null:
+                        row[f.name] = f.get_default()
+                    else:
+                        problems.append(Problem(f"{name}[{i}].{f.name}", "is required"))
+                    continue
+                try:
+                    row[f.name] = f.clean(item[f.name], None)
+                except ValidationError as exc:
+                    problems.append(Problem(f"{name}[{i}].{f.name}", _text(exc)))
+            rows.append(row)
+        return rows, problems
+
+    # -- saving --------------------------------------------------------------------------------
+    def _save(self, record: PublicModel) -> None:
+        try:
+            with transaction.atomic():
+                record.save()
+        except IntegrityError as exc:
+            problems = integrity_problems(self.model, exc)
+            if [p.field for p in problems] == [self.model.public_key]:  # created meanwhile by another writer
+                raise RecordExists(problems) from None
+            raise WriteError(problems) from None
+
+    def _store(self, record, links: dict[str, list], parts: dict[str, list[dict]], *, before: dict | None) -> None:
+        for name, items in links.items():
+            if before is None or sorted(before[name]) != sorted(r.public_id for r in items):
+                getattr(record, name).set(items)
+        for name, rows in parts.items():
+            rel = self.parts[name]
+            wanted = [part_snapshot(row, rel) for row in rows]
+            if before is not None and _same_parts(before[name], wanted):
+                continue
+            getattr(record, name).all().delete()
+            rel.related_model._base_manager.bulk_create(
+                [rel.related_model(**{rel.field.name: record, **row}) for row in rows])
+        for name, rows in parts.items():
+            record._prefetched_objects_cache = getattr(record, "_prefetched_objects_cache", {})
+            record._prefetched_objects_cache.pop(name, None)
+
+    @staticmethod
+    def _snapshot(record, recorder: ChangeRecorder, links: dict[str, list], parts: dict[str, list[dict]]) -> dict:
+        for items in links.values():
+            recorder.keys.learn(items)
+        return recorder.snapshot(record, links={n: [r.pk for r in items] for n, items in links.items()},
+                                 parts=parts)
+
+    def _current(self, record) -> tuple[dict[str, list], dict[str, list[dict]]]:
+        links = {f.name: list(getattr(record, f.name).all()) for f in self.m2m}
+        parts = {name: [part_snapshot(row, rel) for row in getattr(record, name).all()]
+                 for name, rel in self.parts.items()}
+        return links, parts
+
+    def _validate(self, record, links, parts) -> None:
+        problems = self.check(record, links, parts)
+        if problems:
+            raise WriteError(problems)
+
+    def _finish(self, record: PublicModel) -> None:
+        problems = self.check_dependents(record)
+        for check in _DEPENDENTS.get(self.model, ()):
+            problems += check(record)
+        if problems:
+            raise WriteError(problems)
+
+    # -- the verbs -----------------------------------------------------------------------------
+    def create(self, *, data: Mapping, actor: str) -> Write:
+        recorder = ChangeRecorder(actor=actor)
+        with transaction.atomic():
+            values, links, parts, nested = self.parse(data, record=None, partial=False, actor=actor)
+            record = self.model(**values)
+            parts = {n: [part_snapshot(r, self.parts[n]) for r in rows] for n, rows in parts.items()}
+            self.complete(record, links, parts)
+            uid = self.natural_key(record)
+            if uid is not None:
+                given = getattr(record, self.model.public_key)
+                if given is not None and given != uid:
+                    raise WriteError.one(self.model.public_key, (
+                        f"is derived from the {self.resource}'s {', '.join(self.identity)}: {uid}, not {given}"))
+                setattr(record, self.model.public_key, uid)
+            existing = self.find(getattr(record, self.model.public_key))
+            if existing is not None:
+                deleted = existing.deleted_at is not None
+                raise RecordExists.one(self.model.public_key, (
+                    f"the {self.resource} {existing.public_id} exists{' (deleted)' if deleted else ''}: "
+                    f"{'restore or ' if deleted else ''}update it"))
+            self._validate(record, links, parts)
+            self._save(record)
+            self._store(record, links, parts, before=None)
+            change = recorder.record(record, before=None, after=self._snapshot(record, recorder, links, parts))
+            for name, value in nested.items():
+                self.write_nested(record, name, value, actor)
+            self._finish(record)
+            return Write(record, change)
+
+    def update(self, *, key: object, data: Mapping, actor: str, partial: bool = True,
+               expected_version: str | None = None, revive: bool = False) -> Write:
+        recorder = ChangeRecorder(actor=actor)
+        with transaction.atomic():
+            record = self.get(key, live=not revive)
+            self.check_version(record, expected_version)
+            current_links, current_parts = self._current(record)
+            before = self._snapshot(record, recorder, current_links, current_parts)
+            values, links, parts, nested = self.parse(data, record=record, partial=partial, actor=actor)
+            new_key = values.pop(self.model.public_key, getattr(record, self.model.public_key))
+            if str(new_key) != record.public_id:
+                raise WriteError.one(self.model.public_key, f"the {self.model.public_key} of a {self.resource} cannot "
+                                                            "change: create a new record and delete this one")
+            for name, value in values.items():
+                setattr(record, name, value)
+            links = {**current_links, **links}
+            parts = {**current_parts, **{n: [part_snapshot(r, self.parts[n]) for r in rows]
+                                         for n, rows in parts.items()}}
+            if revive:
+                record.deleted_at = None
+            self.complete(record, links, parts)
+            after = self._snapshot(record, recorder, links, parts)
+            fixed = [Problem(name, f"cannot change: the {self.resource}'s {self.model.public_key} derives from its "
+                                   f"{', '.join(self.identity)}; create a new {self.resource} and delete this one")
+                     for name in self.identity if before[name] != after[name]]
+            if fixed:
+                raise WriteError(fixed)
+            if _same(before, after):
+                for name, value in nested.items():
+                    self.write_nested(record, name, value, actor)
+                return Write(record, None)
+            self._validate(record, links, parts)
+            self._save(record)
+            self._store(record, links, parts, before=before)
+            change = recorder.record(record, before=before,
+                                     after={**after, "updated_at": isoformat_utc(record.updated_at)})
+            for name, value in nested.items():
+                self.write_nested(record, name, value, actor)
+            self._finish(record)
+            return Write(record, change)
+
+    def upsert(self, *, data: Mapping, actor: str) -> Write:
+        with transaction.atomic():
+            key = data.get(self.model.public_key) if isinstance(data, Mapping) else None
+            if key is None and isinstance(data, Mapping):
+                key = self.natural_key_of(data, actor=actor)
+            existing = self.find(key, lock=True) if key is not None else None
+            if existing is None:
+                return self.create(data=data, actor=actor)
+            return self.update(key=key, data={**data, self.model.public_key: existing.public_id}, actor=actor,
+                               partial=False, revive=True)
+
+    def natural_key_of(self, data: Mapping, *, actor: str) -> object | None:
+        """The uid the data's record would get (None when the data cannot say)."""
+        try:
+            values, *_ = self.parse(data, record=None, partial=False, actor=actor, fields_only=True)
+        except WriteError:
+            return None
+        return self.natural_key(self.model(**values))
+
+    def delete(self, *, key: object, actor: str, expected_version: str | None = None) -> Write:
+        recorder = ChangeRecorder(actor=actor)
+        with transaction.atomic():
+            record = self.get(key, live=False)
+            self.check_version(record, expected_version)
+            if record.deleted_at is not None:
+                return Write(record, None)
+            at = timezone.now()
+            for name in self.owned:  # deleted with it, at the same moment (see restore)
+                for child in getattr(record, name).alive():
+                    recorder.soft_delete(child, at=at)
+            problems = live_referrers(record)
+            if problems:
+                raise RecordInUse(problems)
+            return Write(record, recorder.soft_delete(record, at=at))
+
+    def restore(self, *, key: object, actor: str, expected_version: str | None = None) -> Write:
+        recorder = ChangeRecorder(actor=actor)
+        with transaction.atomic():
+            record = self.get(key, live=False)
+            self.check_version(record, expected_version)
+            if record.deleted_at is None:
+                return Write(record, None)
+            links, parts = self._current(record)
+            before = self._snapshot(record, recorder, links, parts)
+            problems = dead_references(record, links)
+            if problems:
+                raise WriteError(problems)
+            self._validate(record, links, parts)
+            deleted_at, record.deleted_at = record.deleted_at, None
+            self._save(record)
+            change = recorder.record(record, before=before, after={
+                **before, "deleted_at": None, "updated_at": isoformat_utc(record.updated_at)})
+            for name in self.owned:  # what was deleted with it comes back with it
+                for child in getattr(record, name).filter(deleted_at=deleted_at):
+                    child_links = {f.name: list(getattr(child, f.name).all()) for f in child._meta.many_to_many}
+                    problems = [Problem(f"{name}.{p.field}", f"{child.public_id}: {p.message}")
+                                for p in dead_references(child, child_links)]
+                    if problems:
+                        raise WriteError(problems)
+                    try:
+                        recorder.restore(child)
+                    except IntegrityError as exc:
+                        raise WriteError([Problem(f"{name}.{p.field}", f"{child.public_id}: {p.message}")
+                                          for p in integrity_problems(type(child), exc)]) from None
+            self._finish(record)
+            return Write(record, change)
+
+
+def _same(before: dict, after: dict) -> bool:
+    """Equal but for the change time."""
+    return ({k: v for k, v in before.items() if k != "updated_at"}
+            == {k: v for k, v in after.items() if k != "updated_at"})
+
+
+def _same_parts(a: list[dict], b: list[dict]) -> bool:
+    key = lambda row: [("" if v is None else str(v)) for v in row.values()]
+    return sorted(a, key=key) == sorted(b, key=key)
+
+
+def live_referrers(record: PublicModel) -> list[Problem]:
+    """The live records that refer to `record` (by foreign key or many-to-many), one problem per relation."""
+    problems = []
+    for rel in record._meta.related_objects:
+        model = rel.related_model
+        if not (isinstance(model, type) and issubclass(model, PublicModel)):
+            continue
+        rows = model.objects.alive().filter(**{rel.field.name: record})
+        keys = [str(k) for k in rows.order_by(model.public_key).values_list(model.public_key, flat=True)[:4]]
+        if keys:
+            more = ", ..." if len(keys) > 3 else ""
+            problems.append(Problem(rel.get_accessor_name(), (
+                f"live {model.resource} records refer to this {record.resource} ({', '.join(keys[:3])}{more}): "
+                "delete them or point them elsewhere first")))
+    return problems
+
+
+def dead_references(record: PublicModel, links: dict[str, list]) -> list[Problem]:
+    """The references of `record` to soft-deleted records (restoring it would publish them)."""
+    problems = []
+    for f in record._meta.concrete_fields:
+        if f.is_relation and getattr(record, f.attname) is not None:
+            related = getattr(record, f.name)
+            if isinstance(related, PublicModel) and related.deleted_at is not None:
+                problems.append(Problem(f.name, f"the {related.resource} {related.public_id} is deleted"))
+    for name, items in links.items():
+        for item in items:
+            if item.deleted_at is not None:
+                problems.append(Problem(name, f"the {item.resource} {item.public_id} is deleted"))
+    return problems

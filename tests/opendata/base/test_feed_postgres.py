@@ -1,0 +1,122 @@
+"""The change feed on PostgreSQL under concurrent writers: transactions commit in another order than
+the one they wrote in, and a reader following the feed with its cursor still gets every entry, none
+skipped. Writers run in threads, each with its own connection (Django's connections are per thread)."""
+
+from __future__ import annotations
+
+import os
+import threading
+
+import pytest
+from django.db import connection, transaction
+
+from opendata.base.models import Change
+from opendata.base.selectors import Cursor, change_horizon, change_list
+from opendata.catalogue.services import topic_create
+from tests.write_helpers import read_feed, settle
+
+pytestmark = [
+    pytest.mark.postgres,
+    pytest.mark.skipif(not os.environ.get("DATABASE_URL", "").startswith("postgres"),
+                       reason="DATABASE_URL does not point at PostgreSQL (the feed orders by transaction id there)"),
+    pytest.mark.django_db(transaction=True),
+]
+
+WAIT = 30
+
+
+def topic(code: str, actor: str) -> None:
+    topic_create(data={"code": code, "name_zh": code, "name_en": code}, actor=actor)
+
+
+def in_thread(target):
+    """Run `target` in a thread with its own connection; re-raise its exception on join."""
+    errors = []
+
+    def run():
+        try:
+            target()
+        except BaseException as exc:  # noqa: BLE001 - handed to the test's thread
+            errors.append(exc)
+        finally:
+            connection.close()
+
+    thread = threading.Thread(target=run, daemon=True)
+    thread.start()
+
+    def join():
+        thread.join(WAIT)
+        assert not thread.is_alive(), "writer thread hung"
+        if errors:
+            raise errors[0]
+
+    return join
+
+
+def test_an_entry_committed_while_an_older_transaction_runs_waits_for_it_and_none_is_skipped():
+    topic("before", "setup")
+    settle()
+    start = change_list().next  # a reader that has read everything so far
+
+    t1_wrote, t2_committed, t1_may_commit = threading.Event(), threading.Event(), threading.Event()
+    txids = {}
+
+    def t1():
+        with transaction.atomic():
+            topic("t1-first", "t1")  # T1 begins and writes...
+            txids["t1"] = Change.objects.get(key="t1-first").txid
+            t1_wrote.set()
+            assert t2_committed.wait(WAIT)
+            topic("t1-second", "t1")  # ...and writes again after T2 committed (a higher id than T2's entry)
+            assert t1_may_commit.wait(WAIT)
+
+    def t2():
+        assert t1_wrote.wait(WAIT)
+        with transaction.atomic():  # T2 begins after T1, writes and commits while T1 still runs
+            topic("t2", "t2")
+            txids["t2"] = Change.objects.get(key="t2").txid
+        t2_committed.set()
+
+    join_t1 = in_thread(t1)
+    try:
+        join_t2 = in_thread(t2)
+        join_t2()
+        assert t2_committed.is_set()
+        # T2's entry is committed (a plain read sees it), T1's are not...
+        assert Change.objects.filter(key="t2").exists() and not Change.objects.filter(actor="t1").exists()
+        # ...and the feed shows nothing yet: T2's entry waits behind T1, still running.
+        page = change_list(after=start)
+        assert page.changes == [] and not page.more
+        assert page.next <= Cursor(txids["t1"], 0), "the watermark must not pass a running transaction"
+        cursor = page.next
+        # Polling again while T1 runs changes nothing.
+        assert change_list(after=cursor).changes == []
+    finally:
+        t1_may_commit.set()
+    join_t1()
+
+    entries, end = read_feed(after=cursor)
+    assert [(e.key, e.actor) for e in entries] == [("t1-first", "t1"), ("t1-second", "t1"), ("t2", "t2")]
+    t1_first, t1_second, t2_entry = entries
+    assert t1_first.id < t2_entry.id < t1_second.id  # id order is not commit order; (txid, id) order is safe
+    assert t1_first.txid == t1_second.txid == txids["t1"] < t2_entry.txid == txids["t2"]
+    assert change_list(after=end).changes == []
+    assert change_horizon() >= end
+
+
+def test_a_rolled_back_transaction_leaves_no_entry_and_holds_nothing_back():
+    settle()
+    start = change_list().next
+
+    class Undo(Exception):
+        pass
+
+    def writer():
+        with pytest.raises(Undo), transaction.atomic():
+            topic("rolled-back", "t1")
+            raise Undo
+
+    in_thread(writer)()
+    topic("kept", "t2")
+    entries, _ = read_feed(after=start)
+    assert [e.key for e in entries] == ["kept"]
