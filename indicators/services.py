@@ -31,7 +31,7 @@ from django.db import transaction
 
 from indicators.models import Indicator, Observation
 from opendata.base.models import decimal_text, natural_uid
-from opendata.base.services import Problem, Write, WriteError, Writes
+from opendata.base.services import Problem, Write, WriteError
 from opendata.base.writers import Writer, depends_on
 from opendata.catalogue.models import Source, SourcePeriod
 from opendata.catalogue.services import CitedWriter

@@ -28,7 +28,7 @@ import datetime as dt
 from collections.abc import Mapping, Sequence
 
 from opendata.base.models import natural_uid
-from opendata.base.services import Problem, Write, WriteError, Writes
+from opendata.base.services import Problem, Write, WriteError
 from opendata.base.writers import Writer
 from opendata.catalogue.services import CitedWriter
 from projects.models import Event, EventSeries, Project, ProjectStatus
