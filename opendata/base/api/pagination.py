@@ -24,7 +24,7 @@ from rest_framework.response import Response
 from rest_framework.utils.urls import remove_query_param, replace_query_param
 
 from opendata.base.api.errors import InvalidParameters
-from opendata.base.filters import InvalidSort, Sorting, SortKey, StrictBooleanField
+from opendata.base.filters import INTEGER, InvalidSort, Sorting, SortKey, StrictBooleanField
 
 DEFAULT_PAGE_SIZE = 50
 MAX_PAGE_SIZE = 1000
@@ -101,14 +101,11 @@ def decode_cursor(token: str, *, ordering: str, keys: list[SortKey], model) -> t
 
 
 def parse_page_size(raw) -> int:
-    if raw in (None, ""):
+    if raw is None:
         return DEFAULT_PAGE_SIZE
-    try:
-        size = int(raw)
-    except ValueError:
-        size = 0
+    size = int(raw) if INTEGER.fullmatch(raw) else 0
     if not 1 <= size <= MAX_PAGE_SIZE:
-        raise InvalidParameters({"page_size": f"{raw!r} is not a number from 1 to {MAX_PAGE_SIZE}."})
+        raise InvalidParameters({"page_size": f"{raw!r} is not a whole number from 1 to {MAX_PAGE_SIZE}."})
     return size
 
 

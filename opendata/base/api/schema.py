@@ -224,9 +224,12 @@ class FilterSetExtension(DjangoFilterExtension):
     }
 
     def resolve_filter_field(self, auto_schema, model, filterset_class, field_name, filter_field):
-        from opendata.base.filters import CodeListFilter, PeriodBoundFilter, StrictBooleanFilter
+        from opendata.base.filters import CodeListFilter, PeriodBoundFilter, StrictBooleanFilter, StrictIntegerFilter
 
-        if isinstance(filter_field, CodeListFilter):
+        if isinstance(filter_field, StrictIntegerFilter):
+            low, high = filter_field.bounds
+            schema, example = {"type": "integer", "minimum": low, "maximum": high}, low
+        elif isinstance(filter_field, CodeListFilter):
             schema = {"type": "string", "pattern": r"^[A-Za-z0-9_,-]+$"}
             example = self.EXAMPLES.get(field_name, "code-a,code-b")
         elif isinstance(filter_field, PeriodBoundFilter):

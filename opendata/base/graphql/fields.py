@@ -42,7 +42,14 @@ from graphql.execution.collect_fields import collect_sub_fields
 from graphql.execution.values import get_argument_values
 from graphql.language import FieldNode
 
-from opendata.base.filters import CitesSource, CodeListFilter, InvalidSort, Sorting, StrictBooleanFilter
+from opendata.base.filters import (
+    CitesSource,
+    CodeListFilter,
+    InvalidSort,
+    Sorting,
+    StrictBooleanFilter,
+    StrictIntegerFilter,
+)
 from opendata.base.graphql import scalars  # noqa: F401 - registers the DateTime of every model field
 from opendata.base.graphql.connections import CountableConnection, PageArgs, make_connection
 from opendata.base.links import links_to
@@ -520,7 +527,7 @@ def filter_argument(name: str, filter_: django_filters.Filter) -> graphene.Argum
         return graphene.Argument(graphene.List(graphene.NonNull(graphene.String)), description=description)
     if isinstance(filter_, StrictBooleanFilter):
         return graphene.Argument(graphene.Boolean, description=description)
-    if isinstance(filter_, django_filters.NumberFilter):
+    if isinstance(filter_, (django_filters.NumberFilter, StrictIntegerFilter)):
         return graphene.Argument(graphene.Int, description=description)
     return graphene.Argument(graphene.String, description=description)
 
