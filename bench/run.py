@@ -216,7 +216,7 @@ def deep_cursor(fraction: float) -> str:
     qs = Observation.objects.alive().order_by(*[k.order_expr() for k in keys])
     total = qs.count()
     row = qs[int(total * fraction)]
-    return encode_cursor(ordering, key_values(row, keys), backwards=False)
+    return encode_cursor("/api/v1/observations/", ordering, key_values(row, keys), backwards=False)
 
 
 def main():

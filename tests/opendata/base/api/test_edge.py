@@ -176,3 +176,57 @@ def test_an_unknown_path_without_a_slash_is_still_404(client, world):
 def test_codes_are_not_trimmed(client, world, query):
     assert invalid(client, f"/api/v1/observations/?{query}") == ["indicator"]
 
+
+# -- cursors ----------------------------------------------------------------------------------------
+
+def cursor_of(url: str) -> str:
+    from urllib.parse import parse_qs, urlsplit
+
+    return parse_qs(urlsplit(url).query)["cursor"][0]
+
+
+@pytest.fixture
+def cited(world):
+    source = SourceFactory(slug="2025-plan")
+    cites = h.citations(source, 1)
+    for observation in world.observations.all():
+        observation.citations.add(*cites)
+    return source
+
+
+@pytest.mark.parametrize("elsewhere", ["/api/v1/sources/2025-plan/observations/",
+                                       "/api/v1/indicators/grain-output/observations/?ordering=indicator,period_start",
+                                       "/api/v1/indicators/"])
+def test_a_cursor_is_refused_by_another_collection(client, cited, elsewhere):
+    cursor = cursor_of(h.ok(client, "/api/v1/observations/?page_size=1")["next"])
+    separator = "&" if "?" in elsewhere else "?"
+    data = h.problem(client, f"{elsewhere}{separator}cursor={cursor}", 400)
+    assert [p["name"] for p in data["invalid_params"]] == ["cursor"]
+    assert "/api/v1/observations/" in data["invalid_params"][0]["reason"]
+
+
+def test_a_cursor_is_valid_under_its_own_parent_only(client, cited):
+    SourceFactory(slug="other")
+    nxt = h.ok(client, "/api/v1/sources/2025-plan/observations/?page_size=1")["next"]
+    assert len(h.ok(client, nxt)["results"]) == 1
+    cursor = cursor_of(nxt)
+    reason = h.problem(client, f"/api/v1/sources/other/observations/?cursor={cursor}", 400)["invalid_params"][0]
+    assert "/api/v1/sources/2025-plan/observations/" in reason["reason"]
+
+
+def test_a_crafted_cursor_never_reaches_the_database(client, world, django_assert_max_num_queries):
+    """The old unsigned format, with a key value out of any column's range, and a signed cursor
+    whose payload was edited: refused by their signature, before any data query."""
+    import base64
+    import json
+
+    payload = {"o": "indicator,period_start", "v": [2 ** 70, "2024-01-01", 2 ** 70], "b": 0}
+    unsigned = base64.urlsafe_b64encode(json.dumps(payload).encode()).decode().rstrip("=")
+    real = cursor_of(h.ok(client, "/api/v1/observations/?page_size=1")["next"])
+    body, signature = real.rsplit(".", 1)
+    forged = base64.urlsafe_b64encode(json.dumps({"s": "/api/v1/observations/", **payload}).encode()).decode()
+    for token in (unsigned, f"{forged.rstrip('=')}.{signature}", "x" * 5000):
+        with django_assert_max_num_queries(1):  # the 304 check's one small query, no data query
+            data = h.problem(client, f"/api/v1/observations/?cursor={token}", 400)
+        assert data["invalid_params"][0]["name"] == "cursor"
+        assert "Not a cursor of this API" in data["invalid_params"][0]["reason"]
