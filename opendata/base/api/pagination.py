@@ -23,7 +23,7 @@ from rest_framework.response import Response
 from rest_framework.utils.urls import remove_query_param, replace_query_param
 
 from opendata.base.api.errors import InvalidParameters
-from opendata.base.cursors import InvalidCursor, make_cursor, read_cursor
+from opendata.base.cursors import MAX_CURSOR_LENGTH, InvalidCursor, make_cursor, read_cursor
 from opendata.base.filters import INTEGER, InvalidSort, Sorting, SortKey, StrictBooleanField
 
 DEFAULT_PAGE_SIZE = 50
@@ -202,10 +202,12 @@ class KeysetPagination(BasePagination):
         }
 
     def get_schema_operation_parameters(self, view):
+        from opendata.base.api.schema import names_pattern
         fields = ", ".join(f"`{f}`" for f in sorted(view.sorting.fields))
         default = ",".join(view.sorting.default)
         return [
-            {"name": self.cursor_query_param, "in": "query", "required": False, "schema": {"type": "string"},
+            {"name": self.cursor_query_param, "in": "query", "required": False,
+             "schema": {"type": "string", "pattern": "^[A-Za-z0-9_.-]+$", "maxLength": MAX_CURSOR_LENGTH},
              "description": "Opaque position, taken from the `next` or `previous` link of a page. Do not build it."},
             {"name": self.page_size_query_param, "in": "query", "required": False,
              "schema": {"type": "integer", "minimum": 1, "maximum": MAX_PAGE_SIZE, "default": DEFAULT_PAGE_SIZE},
@@ -215,6 +217,7 @@ class KeysetPagination(BasePagination):
              "description": "`true` adds `count` (records matching the filters) to the body and an "
                             "`X-Total-Count` header. Counting costs a query; ask only when needed."},
             {"name": self.ordering_query_param, "in": "query", "required": False,
-             "schema": {"type": "string", "default": default}, "example": "-" + view.sorting.default[0].lstrip("-"),
+             "schema": {"type": "string", "default": default, "pattern": names_pattern(view.sorting.fields, signed=True)},
+             "example": "-" + view.sorting.default[0].lstrip("-"),
              "description": f"Comma-separated sort fields, `-` for descending. Fields: {fields}. Default `{default}`."},
         ]
