@@ -19,9 +19,11 @@ from django.http import HttpResponse, HttpResponseBadRequest, HttpResponseNotAll
 from graphene_django.settings import graphene_settings
 from graphene_django.views import GraphQLView, HttpError
 from graphql import ExecutionResult, GraphQLError, OperationType, execute, get_operation_ast, parse, validate
+from graphql.execution.values import get_variable_values
 from graphql.validation import specified_rules
 from rest_framework.throttling import AnonRateThrottle
 
+from opendata.base.graphql.arguments import arguments_rule
 from opendata.base.graphql.limits import MAX_DOCUMENT_BYTES, MAX_TOKENS, QueryCost, limits_rule
 
 logger = logging.getLogger(__name__)
@@ -47,7 +49,7 @@ def is_told(error: Exception) -> bool:
     variables: no `path`), or one a resolver raised on purpose, as a GraphQLError with a `code`."""
     if not isinstance(error, GraphQLError):
         return False
-    if error.original_error is None and error.path is None:
+    if error.path is None:  # refused before any field ran (a scalar's own parsing error included)
         return True
     return bool((getattr(original_error(error), "extensions", None) or {}).get("code"))
 
@@ -126,9 +128,18 @@ class PublicGraphQLView(GraphQLView):
         errors = validate(schema, document, specified_rules)
         if errors:
             return ExecutionResult(errors=errors)
+        if operation is None:  # none, or several without an operationName: execute says which
+            coerced = {}
+        else:  # the variables as the operation declares them (a bad value is a 400, as in execute)
+            coerced = get_variable_values(schema, operation.variable_definitions or (), variables or {})
+            if isinstance(coerced, list):
+                return ExecutionResult(errors=coerced)
         cost = QueryCost()
-        errors = validate(schema, document, [limits_rule(variables, operation_name, cost)])
+        errors = validate(schema, document, [limits_rule(coerced, operation_name, cost)])
         self.cost = cost
+        if errors:
+            return ExecutionResult(errors=errors)
+        errors = validate(schema, document, [arguments_rule(coerced, operation_name)])
         if errors:
             return ExecutionResult(errors=errors)
         try:
