@@ -328,7 +328,7 @@ class Sorting:
         items = list(items or ()) or list(self.default)
         keys: list[SortKey] = []
         for item in items:
-            name = item[1:] if item.startswith("-") else item
+            name = item.removeprefix("-")
             if name not in self.fields:
                 raise InvalidSort(f"{name!r} is not a sort field; use one of: {', '.join(sorted(self.fields))} "
                                   f"(prefix with '-' for descending).")

@@ -217,7 +217,8 @@ class KeysetPagination(BasePagination):
              "description": "`true` adds `count` (records matching the filters) to the body and an "
                             "`X-Total-Count` header. Counting costs a query; ask only when needed."},
             {"name": self.ordering_query_param, "in": "query", "required": False,
-             "schema": {"type": "string", "default": default, "pattern": names_pattern(view.sorting.fields, signed=True)},
+             "schema": {"type": "string", "default": default,
+                        "pattern": names_pattern(view.sorting.fields, signed=True)},
              "example": "-" + view.sorting.default[0].lstrip("-"),
              "description": f"Comma-separated sort fields, `-` for descending. Fields: {fields}. Default `{default}`."},
         ]

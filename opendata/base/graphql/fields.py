@@ -274,8 +274,8 @@ class PublicConnectionField(Planned, graphene.Field):
         scope = self.cursor_scope(info.parent_type.name, info.field_name, args)
         window = self.window(args, wants_total, scope)
         start = window[0] if window else 0
-        return make_connection(self.connection_type, args, scope=scope, fetch=lambda lo, hi: rows[lo - start:hi - start],
-                               count=lambda: len(rows))
+        return make_connection(self.connection_type, args, scope=scope,
+                               fetch=lambda lo, hi: rows[lo - start:hi - start], count=lambda: len(rows))
 
 
 # -- fields below a row: what they add to their parent's plan -------------------------------------

@@ -38,7 +38,7 @@ class UTCDateTime(graphene.DateTime):
         if isinstance(value, dt.datetime) and value.tzinfo is not None:
             return value
         if not isinstance(value, str):
-            raise ValueError(f"A DateTime is a string such as 2025-01-01T00:00:00Z, not {value!r}.")
+            raise TypeError(f"A DateTime is a string such as 2025-01-01T00:00:00Z, not {value!r}.")
         try:
             return moment(value)
         except ValidationError as exc:
@@ -63,13 +63,13 @@ class _StringScalar(graphene.Scalar):
     @classmethod
     def parse_literal(cls, node, _variables=None):
         if not isinstance(node, StringValueNode):
-            raise ValueError(f"{cls._meta.name} is written as a string.")
+            raise TypeError(f"{cls._meta.name} is written as a string.")
         return cls.parse_value(node.value)
 
     @classmethod
     def parse_value(cls, value):
         if not isinstance(value, str):
-            raise ValueError(f"{cls._meta.name} is written as a string, not {value!r}.")
+            raise TypeError(f"{cls._meta.name} is written as a string, not {value!r}.")
         return cls.read(value)
 
     @staticmethod

@@ -42,7 +42,8 @@ def test_a_crafted_cursor_is_invalid_not_an_internal_error(client, django_assert
     range` on PostgreSQL, `datatype mismatch` on SQLite, as a field error."""
     crafted = base64.b64encode(b"arrayconnection:99999999999999999999999").decode()
     for argument in ("after", "before"):
-        error = refused(client, django_assert_num_queries, f'{{ observations({argument}: "{crafted}") {{ nodes {{ uid }} }} }}')
+        query = f'{{ observations({argument}: "{crafted}") {{ nodes {{ uid }} }} }}'
+        error = refused(client, django_assert_num_queries, query)
         assert error["extensions"] == {"code": "INVALID_CURSOR", "argument": argument}
         assert "Not a cursor of this API" in error["message"]
 
@@ -59,8 +60,9 @@ def test_an_empty_cursor_is_invalid(client, django_assert_num_queries):
 ])
 def test_a_cursor_is_bound_to_its_connection_and_order(client, indicators, django_assert_num_queries, elsewhere):
     cursor = end_cursor(client, "{ observations(first: 1) { pageInfo { endCursor } } }", ("observations",))
-    assert gql(client, '{ observations(first: 1, after: "%s") { nodes { uid } } }' % cursor)["observations"]["nodes"]
-    error = refused(client, django_assert_num_queries, elsewhere % cursor)
+    here = gql(client, f'{{ observations(first: 1, after: "{cursor}") {{ nodes {{ uid }} }} }}')
+    assert here["observations"]["nodes"]
+    error = refused(client, django_assert_num_queries, elsewhere.replace("%s", cursor))
     assert error["extensions"]["code"] == "INVALID_CURSOR"
     assert "Query.observations" in error["message"] or "orderBy" in error["message"]
 
@@ -116,7 +118,8 @@ def test_a_node_id_that_is_no_global_id_is_refused(client, django_assert_num_que
 
 
 def test_a_global_id_of_no_record_is_null(client, indicators):
-    assert gql(client, '{ node(id: "%s") { id } }' % base64.b64encode(b"Indicator:nope").decode()) == {"node": None}
+    global_id = base64.b64encode(b"Indicator:nope").decode()
+    assert gql(client, f'{{ node(id: "{global_id}") {{ id }} }}') == {"node": None}
 
 
 def test_order_by_is_checked_before_anything_runs(client, django_assert_num_queries):

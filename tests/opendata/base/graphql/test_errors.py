@@ -9,7 +9,7 @@ from django.db import connections
 from django.db.utils import load_backend
 
 from opendata.base.graphql.views import DATABASE_RETRY_AFTER
-from opendata.config import urls  # noqa: F401 - the schema is built (its fields hold the real selectors) before any monkeypatch
+from opendata.config import urls  # noqa: F401 - the schema is built (with the real selectors) before monkeypatching
 from tests.factories import IndicatorFactory
 from tests.opendata.base.graphql.helpers import post
 
@@ -30,7 +30,8 @@ def test_an_unexpected_exception_is_masked_and_logged(client, monkeypatch, caplo
     payload = response.json()
     assert payload["data"]["indicator"] is None and payload["data"]["topics"]["nodes"]
     assert payload["errors"] == [{"message": "Internal error", "locations": [{"line": 1, "column": 3}],
-                                  "path": ["indicator"], "extensions": {"code": "INTERNAL_ERROR", "requestId": "req-42"}}]
+                                  "path": ["indicator"],
+                                  "extensions": {"code": "INTERNAL_ERROR", "requestId": "req-42"}}]
     assert b"hunter2" not in response.content
     logged = [r for r in caplog.records if r.exc_info]
     assert logged and "req-42" in logged[0].getMessage() and "hunter2" in caplog.text  # the traceback is logged

@@ -138,7 +138,8 @@ def test_connections_and_edges_are_known_by_their_graphene_types_not_their_names
 def doubling_fragments(levels: int) -> str:
     """Each fragment spreads the next one twice: 2**levels fields once expanded, in a few lines."""
     fragments = [f"fragment F{i} on Region {{ ...F{i + 1} ...F{i + 1} }}" for i in range(levels)]
-    return '{ region(code: "changchun") { ...F0 } } ' + " ".join(fragments) + f" fragment F{levels} on Region {{ code }}"
+    last = f"fragment F{levels} on Region {{ code }}"
+    return '{ region(code: "changchun") { ...F0 } } ' + " ".join(fragments) + " " + last
 
 
 @pytest.mark.parametrize("levels", [21, 60])
@@ -183,7 +184,8 @@ def test_fragments_cost_what_their_expansion_costs():
         fragment O on Observation { uid citations(first: 2) { totalCount nodes { quote source { slug } } } }"""
     written_out = """{ indicators(first: 7) { nodes { code observations(first: 4) { nodes { uid citations(first: 2) {
         totalCount nodes { quote source { slug } } } } } targets { met } } }
-        a: observations(first: 3) { nodes { uid citations(first: 2) { totalCount nodes { quote source { slug } } } } } }"""
+        a: observations(first: 3) { nodes { uid citations(first: 2) {
+        totalCount nodes { quote source { slug } } } } } }"""
     measured = [limits.measure(schema.graphql_schema, parse(q), None, None) for q in (with_fragments, written_out)]
     assert [(c.requested, c.records, c.queries, c.depth, c.fields) for c in measured] == [
         (measured[1].requested, measured[1].records, measured[1].queries, measured[1].depth, measured[1].fields)] * 2
