@@ -216,7 +216,7 @@ def deep_cursor(fraction: float) -> str:
     qs = Observation.objects.alive().order_by(*[k.order_expr() for k in keys])
     total = qs.count()
     row = qs[int(total * fraction)]
-    return encode_cursor(ordering, key_values(row, keys), backwards=False)
+    return encode_cursor("/api/v1/observations/", ordering, key_values(row, keys), backwards=False)
 
 
 def main():
@@ -274,8 +274,8 @@ def main():
     print()
     print(f"{args.rows:,} observations, {engine}, gunicorn 2 workers, {os.cpu_count()} CPUs, "
           f"Python {platform.python_version()}, {platform.platform()}")
-    print(f"| scenario | requests | p50 ms | p95 ms | max ms | body bytes |")
-    print(f"|---|---:|---:|---:|---:|---:|")
+    print("| scenario | requests | p50 ms | p95 ms | max ms | body bytes |")
+    print("|---|---:|---:|---:|---:|---:|")
     for r in results:
         print(f"| {r['scenario']} | {r['n']} | {r['p50']:.1f} | {r['p95']:.1f} | {r['max']:.1f} | {r['bytes']:,} |")
     print(f"\ntotal {time.monotonic() - run_started:.0f} s")

@@ -17,6 +17,7 @@ from opendata.base.filters import (
     Sorting,
     StrictBooleanFilter,
     StrictChoiceFilter,
+    StrictIntegerFilter,
 )
 from opendata.catalogue.filters import RegionTreeFilter
 from opendata.catalogue.selectors import region_with_descendants_ids
@@ -64,15 +65,15 @@ class ObservationFilterSet(PublicFilterSet):
     region = RegionTreeFilter(field_name="region_id",
                               help_text="Region codes, comma-separated; each includes its sub-regions.")
     region_exact = CodeListFilter(field_name="region__code", help_text="Region codes, without sub-regions.")
-    kind = StrictChoiceFilter(choices=Observation.Kind.choices, help_text="`actual` (a result) or `target` (a goal).")
-    comparator = StrictChoiceFilter(choices=Observation.Comparator.choices,
+    kind = StrictChoiceFilter(choices=Observation.Kind, help_text="`actual` (a result) or `target` (a goal).")
+    comparator = StrictChoiceFilter(choices=Observation.Comparator,
                                     help_text="How the value is qualified in the text.")
     source = CitesSourceFilter(OBSERVATION_CITES, help_text="Source slugs, comma-separated: facts citing them.")
     period_from = PeriodBoundFilter(field_name="period_end", lookup_expr="gte",
                                     help_text="Periods ending on or after this year (YYYY) or date (YYYY-MM-DD).")
     period_to = PeriodBoundFilter(field_name="period_start", lookup_expr="lte", upper=True,
                                   help_text="Periods starting on or before this year (YYYY) or date (YYYY-MM-DD).")
-    mrv = django_filters.NumberFilter(method="filter_mrv", min_value=1, max_value=100,
+    mrv = StrictIntegerFilter(method="filter_mrv", min_value=1, max_value=100,
                                       help_text="Most recent values: the N latest observations per indicator, "
                                                 "region and kind (after the other filters).")
     q = SearchFilter(fields=tuple(f"indicator__{f}" for f in INDICATOR_SEARCH_FIELDS),
@@ -94,5 +95,5 @@ class ObservationFilterSet(PublicFilterSet):
         queryset = super().filter_queryset(queryset)
         n = self.form.cleaned_data.get("mrv")
         if n:
-            queryset = observation_most_recent(queryset, n=int(n))
+            queryset = observation_most_recent(queryset, n=n)
         return queryset

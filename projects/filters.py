@@ -28,9 +28,9 @@ class ProjectFilterSet(PublicFilterSet):
     slug = CodeListFilter(field_name="slug", help_text="Project slugs, comma-separated.")
     topic = CodeListFilter(field_name="topic__code", help_text="Topic codes, comma-separated.")
     region = CodeListFilter(method="filter_region", help_text="Region codes; each includes its sub-regions.")
-    status = StrictChoiceFilter(choices=ProjectStatus.Status.choices, method="filter_status",
+    status = StrictChoiceFilter(choices=ProjectStatus.Status, method="filter_status",
                                 help_text="Projects with a timeline statement of this status.")
-    status_kind = StrictChoiceFilter(choices=ProjectStatus.Kind.choices, method="filter_status",
+    status_kind = StrictChoiceFilter(choices=ProjectStatus.Kind, method="filter_status",
                                      help_text="With `status`: only statements of this kind (`actual` or `target`).")
     source = CitesSourceFilter(PROJECT_CITES, help_text="Projects with a statement citing these sources.")
     date_from = PeriodBoundFilter(method="filter_status",
@@ -71,9 +71,9 @@ class ProjectFilterSet(PublicFilterSet):
 
 class EventFilterSet(PublicFilterSet):
     slug = CodeListFilter(field_name="slug", help_text="Event slugs, comma-separated.")
-    kind = StrictChoiceFilter(choices=Event.Kind.choices, help_text="Kind of event.")
+    kind = StrictChoiceFilter(choices=Event.Kind, help_text="Kind of event.")
     series = CodeListFilter(field_name="series__slug", help_text="Event series slugs, comma-separated.")
-    status = StrictChoiceFilter(choices=Event.Status.choices, help_text="`held` or `planned`.")
+    status = StrictChoiceFilter(choices=Event.Status, help_text="`held` or `planned`.")
     region = RegionTreeFilter(field_name="region_id", help_text="Region codes; each includes its sub-regions.")
     project = CodeListFilter(field_name="project__slug", help_text="Project slugs, comma-separated.")
     source = CitesSourceFilter(EVENT_CITES, help_text="Events citing these sources.")
@@ -100,8 +100,8 @@ class ProjectStatusFilterSet(PublicFilterSet):
     """Timeline statements (a project's status at a date, stated or planned by a document)."""
 
     project = CodeListFilter(field_name="project__slug", help_text="Project slugs, comma-separated.")
-    status = StrictChoiceFilter(choices=ProjectStatus.Status.choices, help_text="Status stated.")
-    kind = StrictChoiceFilter(choices=ProjectStatus.Kind.choices,
+    status = StrictChoiceFilter(choices=ProjectStatus.Status, help_text="Status stated.")
+    kind = StrictChoiceFilter(choices=ProjectStatus.Kind,
                               help_text="`actual` (the document reports it) or `target` (it plans it).")
     source = CitesSourceFilter(STATUS_CITES, help_text="Statements citing these sources.")
     date_from = PeriodBoundFilter(field_name="date_end", lookup_expr="gte",

@@ -14,26 +14,42 @@ from dataclasses import dataclass, field, replace
 import django_filters
 from django import forms
 from django.core.exceptions import ValidationError
+from django.db import models
 from django.db.models import Exists, F, OuterRef, Q
 
 MAX_LIST_VALUES = 100
+CODE_PATTERN = r"[A-Za-z0-9_-]{1,150}"  # a code or slug, in REST lists and GraphQL's Code scalar
+CODE = re.compile(CODE_PATTERN)
+YEAR_OR_DATE = re.compile(r"[0-9]{4}(-[0-9]{2}-[0-9]{2})?")
+INTEGER = re.compile(r"[0-9]{1,9}")
+CONTROL_CHARACTER = re.compile(r"[\x00-\x1f\x7f]")  # C0 controls and DEL: no parameter of this API takes one
+
+
+def control_character(text: str) -> str | None:
+    """The first control character of `text`, as `U+0000`, or None. REST and GraphQL refuse any
+    parameter, path key, cursor or argument holding one."""
+    found = CONTROL_CHARACTER.search(text)
+    return f"U+{ord(found.group()):04X}" if found else None
 
 
 class CodeListField(forms.CharField):
-    """Comma-separated list of codes or slugs: `gdp,gdp-growth`."""
+    """Comma-separated list of codes or slugs: `gdp,gdp-growth` (no spaces, no empty item)."""
+
+    def __init__(self, *args, **kwargs):
+        kwargs["strip"] = False  # a space is refused, not trimmed: the value is read exactly
+        super().__init__(*args, **kwargs)
 
     def clean(self, value):
         value = super().clean(value)
         if value in (None, ""):
             return None
-        items = [v.strip() for v in value.split(",") if v.strip()]
-        if not items:
-            raise ValidationError("Give at least one code, separated by commas.")
+        items = value.split(",")
         if len(items) > MAX_LIST_VALUES:
             raise ValidationError(f"At most {MAX_LIST_VALUES} values are allowed, got {len(items)}.")
-        bad = [v for v in items if not re.fullmatch(r"[A-Za-z0-9_-]{1,150}", v)]
+        bad = [v for v in items if not CODE.fullmatch(v)]
         if bad:
-            raise ValidationError(f"{bad[0]!r} is not a code: use letters, digits, '-' and '_'.")
+            raise ValidationError(f"{bad[0]!r} is not a code: use 1 to 150 letters, digits, '-' and '_', "
+                                  "separated by commas without spaces.")
         return items
 
 
@@ -54,20 +70,28 @@ class PeriodBoundField(forms.CharField):
 
     def __init__(self, *args, upper: bool = False, **kwargs):
         self.upper = upper
+        kwargs["strip"] = False
         super().__init__(*args, **kwargs)
 
     def clean(self, value):
         value = super().clean(value)
         if value in (None, ""):
             return None
-        value = value.strip()
-        try:
-            if re.fullmatch(r"\d{4}", value):
-                year = int(value)
-                return dt.date(year, 12, 31) if self.upper else dt.date(year, 1, 1)
-            return dt.date.fromisoformat(value)
-        except ValueError:  # also year 0000, which no calendar date has
-            raise ValidationError(f"{value!r} is not a year (YYYY) or a date (YYYY-MM-DD).") from None
+        return period_bound(value, upper=self.upper)
+
+
+def period_bound(value: str, *, upper: bool = False) -> dt.date:
+    """A year (`2024`: 1 January, or 31 December as an upper bound) or a date (`2024-06-30`), in
+    exactly these forms (no spaces, no other ISO 8601 form)."""
+    try:
+        if not YEAR_OR_DATE.fullmatch(value):
+            raise ValueError
+        if len(value) == 4:
+            year = int(value)
+            return dt.date(year, 12, 31) if upper else dt.date(year, 1, 1)
+        return dt.date.fromisoformat(value)
+    except ValueError:  # also year 0000, which no calendar date has
+        raise ValidationError(f"{value!r} is not a year (YYYY) or a date (YYYY-MM-DD).") from None
 
 
 class PeriodBoundFilter(django_filters.Filter):
@@ -79,18 +103,15 @@ class PeriodBoundFilter(django_filters.Filter):
 
 
 class StrictBooleanField(forms.Field):
-    """`true`/`false` (also 1/0, yes/no); anything else is an error, never silently ignored."""
+    """Exactly `true` or `false`; anything else (`1`, `yes`, `True`) is an error, never silently read."""
 
     def to_python(self, value):
         if value in (None, ""):
             return None
         if isinstance(value, bool):
             return value
-        low = str(value).lower()
-        if low in {"true", "1", "yes"}:
-            return True
-        if low in {"false", "0", "no"}:
-            return False
+        if value in ("true", "false"):
+            return value == "true"
         raise ValidationError(f"{value!r} is not a boolean: use true or false.")
 
 
@@ -98,14 +119,48 @@ class StrictBooleanFilter(django_filters.Filter):
     field_class = StrictBooleanField
 
 
-class StrictChoiceFilter(django_filters.ChoiceFilter):
-    """A choice filter whose error names the allowed values."""
+class StrictIntegerField(forms.Field):
+    """An integer in decimal digits only (no sign, space or decimal point), within its bounds."""
 
-    def __init__(self, *args, **kwargs):
-        choices = kwargs.get("choices") or []
-        allowed = ", ".join(str(c[0]) for c in choices)
-        kwargs.setdefault("error_messages", {"invalid_choice": f"%(value)s is not one of: {allowed}."})
+    def __init__(self, *args, min_value: int, max_value: int, **kwargs):
+        self.min_value, self.max_value = min_value, max_value
         super().__init__(*args, **kwargs)
+
+    def to_python(self, value):
+        if value in (None, ""):
+            return None
+        if isinstance(value, int) and not isinstance(value, bool):
+            number = value
+        elif isinstance(value, str) and INTEGER.fullmatch(value):
+            number = int(value)
+        else:
+            number = None
+        if number is None or not self.min_value <= number <= self.max_value:
+            raise ValidationError(f"{value!r} is not a whole number from {self.min_value} to {self.max_value}.")
+        return number
+
+
+class StrictIntegerFilter(django_filters.Filter):
+    field_class = StrictIntegerField
+
+    def __init__(self, *args, min_value: int, max_value: int, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.extra.update(min_value=min_value, max_value=max_value)
+
+    @property
+    def bounds(self) -> tuple[int, int]:
+        return self.extra["min_value"], self.extra["max_value"]
+
+
+class StrictChoiceFilter(django_filters.ChoiceFilter):
+    """A choice among a model enum's values (`choices=Observation.Kind`), whose error names them.
+    GraphQL makes the enum (its name: the choices class's) an enum type of the same values."""
+
+    def __init__(self, *args, choices: type[models.Choices], **kwargs):
+        self.choices_class = choices
+        allowed = ", ".join(choices.values)
+        kwargs.setdefault("error_messages", {"invalid_choice": f"%(value)s is not one of: {allowed}."})
+        super().__init__(*args, choices=choices.choices, **kwargs)
 
 
 class SearchFilter(django_filters.CharFilter):
@@ -158,14 +213,19 @@ class UTCDateTimeField(forms.CharField):
         value = super().clean(value)
         if value in (None, ""):
             return None
-        text = re.sub(r" (\d{2}:?\d{2})$", r"+\1", value.strip())
-        try:
-            moment = dt.datetime.fromisoformat(text.replace("z", "Z"))
-        except ValueError:
-            raise ValidationError(f"{value!r} is not an ISO 8601 date-time, e.g. 2025-01-01T00:00:00Z.") from None
-        if moment.tzinfo is None:
-            raise ValidationError(f"{value!r} has no time zone: end it with Z (UTC) or an offset such as +08:00.")
-        return moment
+        return moment(value)
+
+
+def moment(value: str) -> dt.datetime:
+    """An ISO 8601 date-time with its offset (REST's `updated_since`, GraphQL's DateTime arguments)."""
+    text = re.sub(r" (\d{2}:?\d{2})$", r"+\1", value.strip())
+    try:
+        found = dt.datetime.fromisoformat(text.replace("z", "Z"))
+    except ValueError:
+        raise ValidationError(f"{value!r} is not an ISO 8601 date-time, e.g. 2025-01-01T00:00:00Z.") from None
+    if found.tzinfo is None:
+        raise ValidationError(f"{value!r} has no time zone: end it with Z (UTC) or an offset such as +08:00.")
+    return found
 
 
 class UTCDateTimeFilter(django_filters.Filter):
@@ -194,6 +254,30 @@ class PublicFilterSet(django_filters.FilterSet):
 
     def filter_include_deleted(self, qs, name, value):
         return qs  # applied in filter_queryset, which also covers the parameter being absent
+
+    @classmethod
+    def ranges(cls) -> list[tuple[str, str]]:
+        """The (lower, upper) bounds of a range: `<x>_from` and `<x>_to` period filters."""
+        return [(name, f"{name[:-5]}_to") for name, f in cls.base_filters.items()
+                if name.endswith("_from") and isinstance(f, PeriodBoundFilter)
+                and isinstance(cls.base_filters.get(f"{name[:-5]}_to"), PeriodBoundFilter)]
+
+    def get_form_class(self):
+        """The FilterSet's form, which also refuses a range whose lower bound is after its upper bound
+        (`period_from=2026&period_to=2020` selects nothing, surely not what was meant)."""
+        ranges = self.ranges()
+
+        def clean(form):
+            cleaned = forms.Form.clean(form)
+            for low, high in ranges:
+                start, end = cleaned.get(low), cleaned.get(high)
+                if start is not None and end is not None and start > end:
+                    form.add_error(low, f"{low} ({form.data.get(low)}) is after {high} ({form.data.get(high)}): "
+                                        f"give the earlier bound as {low}.")
+            return cleaned
+
+        form_class = super().get_form_class()
+        return type(form_class.__name__, (form_class,), {"clean": clean})
 
     def filter_queryset(self, queryset):
         queryset = super().filter_queryset(queryset)
@@ -241,10 +325,10 @@ class Sorting:
         names or one comma-separated text, `-` before a name for descending; empty: the default."""
         if isinstance(items, str):
             items = items.split(",")
-        items = [i.strip() for i in (items or ()) if i and i.strip()] or list(self.default)
+        items = list(items or ()) or list(self.default)
         keys: list[SortKey] = []
         for item in items:
-            name = item.lstrip("-")
+            name = item.removeprefix("-")
             if name not in self.fields:
                 raise InvalidSort(f"{name!r} is not a sort field; use one of: {', '.join(sorted(self.fields))} "
                                   f"(prefix with '-' for descending).")

@@ -43,7 +43,7 @@ class SourceFilterSet(PublicFilterSet):
 
 class RegionFilterSet(PublicFilterSet):
     code = CodeListFilter(field_name="code", help_text="Region codes, comma-separated.")
-    kind = StrictChoiceFilter(choices=Region.Kind.choices, help_text="Kind of region.")
+    kind = StrictChoiceFilter(choices=Region.Kind, help_text="Kind of region.")
     parent = CodeListFilter(field_name="parent__code", help_text="Direct children of these regions.")
     q = SearchFilter(fields=("code", "name_zh", "name_en"), help_text="Search Chinese and English names.")
 

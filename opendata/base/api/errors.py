@@ -10,7 +10,8 @@ import json
 import logging
 from http import HTTPStatus
 
-from django.http import HttpResponse
+from django.http import HttpResponse, HttpResponsePermanentRedirect
+from django.urls import Resolver404, resolve
 from django.views import defaults
 from rest_framework import exceptions, status
 
@@ -164,8 +165,18 @@ def handler500(request):
 
 
 def unknown_version(request, version: str, rest: str = ""):
-    """`/api/<anything not a version>/...`: a 404 naming the versions that exist."""
+    """`/api/<anything not a version>/...`: a 404 naming the versions that exist. A route of a known
+    version asked without its trailing slash (`/api/v1/indicators`) is redirected to it (301, query
+    string kept) for GET and HEAD, as Django's APPEND_SLASH would (this catch-all route keeps it from
+    seeing the 404)."""
     if version in API_VERSIONS:  # a known version, an unknown route
+        if request.method in ("GET", "HEAD") and not request.path_info.endswith("/"):
+            try:
+                match = resolve(request.path_info + "/")
+            except Resolver404:
+                match = None
+            if match is not None and match.func is not unknown_version:
+                return HttpResponsePermanentRedirect(request.get_full_path(force_append_slash=True))
         return handler404(request)
     return problem_response(
         request, status_code=404, type_name="unknown-api-version", title="Unknown API version",

@@ -1,7 +1,9 @@
 """Keyset (cursor) pagination: a page deep into a million rows costs what the first page costs.
 
 A cursor is an opaque token holding the sort-key values of the row at a page's edge, the direction
-and the ordering it was made for. The next page is the rows whose keys come after it, read from an
+and the ordering it was made for, signed and bound to its collection (opendata.base.cursors): a
+cursor of `/observations/` is refused by `/sources/{slug}/observations/` and by `/indicators/`, and
+one made up never reaches the database. The next page is the rows whose keys come after it, read from an
 index that matches the ordering (see the `obs_keyset_*` indexes), never an OFFSET. Counts are
 computed only on request (`count=true`). Links to the next and previous pages are in the body and
 in the `Link` header.
@@ -9,10 +11,7 @@ in the `Link` header.
 
 from __future__ import annotations
 
-import base64
-import binascii
 import datetime as dt
-import json
 from collections import OrderedDict
 from decimal import Decimal
 
@@ -24,7 +23,8 @@ from rest_framework.response import Response
 from rest_framework.utils.urls import remove_query_param, replace_query_param
 
 from opendata.base.api.errors import InvalidParameters
-from opendata.base.filters import InvalidSort, Sorting, SortKey, StrictBooleanField
+from opendata.base.cursors import MAX_CURSOR_LENGTH, InvalidCursor, make_cursor, read_cursor
+from opendata.base.filters import INTEGER, InvalidSort, Sorting, SortKey, StrictBooleanField
 
 DEFAULT_PAGE_SIZE = 50
 MAX_PAGE_SIZE = 1000
@@ -71,22 +71,21 @@ def _encode_value(v):
     return v
 
 
-def encode_cursor(ordering: str, values: list, *, backwards: bool) -> str:
-    payload = {"o": ordering, "v": [_encode_value(v) for v in values], "b": int(backwards)}
-    raw = json.dumps(payload, separators=(",", ":"), ensure_ascii=False).encode()
-    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+def encode_cursor(scope: str, ordering: str, values: list, *, backwards: bool) -> str:
+    return make_cursor(scope, o=ordering, v=[_encode_value(v) for v in values], b=int(backwards))
 
 
-def decode_cursor(token: str, *, ordering: str, keys: list[SortKey], model) -> tuple[list, bool]:
-    bad = InvalidParameters({"cursor": "Not a cursor of this API: use the next/previous links as given."})
+def decode_cursor(token: str, *, scope: str, ordering: str, keys: list[SortKey], model) -> tuple[list, bool]:
+    """The sort-key values and direction of a cursor made for this collection (`scope`) and ordering."""
     try:
-        payload = json.loads(base64.urlsafe_b64decode(token + "=" * (-len(token) % 4)))
-        values, backwards = payload["v"], bool(payload["b"])
-    except (ValueError, KeyError, TypeError, binascii.Error):
-        raise bad from None
+        payload = read_cursor(token, scope)
+    except InvalidCursor as exc:
+        raise InvalidParameters({"cursor": str(exc)}) from None
+    bad = InvalidParameters({"cursor": "Not a cursor of this API: use the next/previous links as given."})
     if payload.get("o") != ordering:
         raise InvalidParameters({"cursor": f"This cursor was made for ordering={payload.get('o')!r}, not "
                                            f"{ordering!r}: start again without a cursor."})
+    values = payload.get("v")
     if not isinstance(values, list) or len(values) != len(keys):
         raise bad
     fields = {f.attname: f for f in model._meta.concrete_fields}
@@ -97,18 +96,15 @@ def decode_cursor(token: str, *, ordering: str, keys: list[SortKey], model) -> t
             converted.append(field.to_python(v))
         except Exception:
             raise bad from None
-    return converted, backwards
+    return converted, bool(payload.get("b"))
 
 
 def parse_page_size(raw) -> int:
-    if raw in (None, ""):
+    if raw is None:
         return DEFAULT_PAGE_SIZE
-    try:
-        size = int(raw)
-    except ValueError:
-        size = 0
+    size = int(raw) if INTEGER.fullmatch(raw) else 0
     if not 1 <= size <= MAX_PAGE_SIZE:
-        raise InvalidParameters({"page_size": f"{raw!r} is not a number from 1 to {MAX_PAGE_SIZE}."})
+        raise InvalidParameters({"page_size": f"{raw!r} is not a whole number from 1 to {MAX_PAGE_SIZE}."})
     return size
 
 
@@ -130,9 +126,10 @@ class KeysetPagination(BasePagination):
         self.request = request
         self.page_size = parse_page_size(params.get(self.page_size_query_param))
         self.ordering, self.keys = parse_ordering(params.get(self.ordering_query_param), view.sorting)
+        self.scope = request.path  # the collection: a cursor is valid here only
         token = params.get(self.cursor_query_param)
-        values, backwards = (decode_cursor(token, ordering=self.ordering, keys=self.keys, model=queryset.model)
-                             if token else (None, False))
+        values, backwards = (decode_cursor(token, scope=self.scope, ordering=self.ordering, keys=self.keys,
+                                           model=queryset.model) if token else (None, False))
         self.count = queryset.count() if parse_bool("count", params.get(self.count_query_param)) else None
 
         qs = queryset.order_by(*[k.order_expr(reverse=backwards) for k in self.keys])
@@ -161,12 +158,12 @@ class KeysetPagination(BasePagination):
     def get_next_link(self):
         if not self.has_next or self.last_values is None:
             return None
-        return self._url(encode_cursor(self.ordering, self.last_values, backwards=False))
+        return self._url(encode_cursor(self.scope, self.ordering, self.last_values, backwards=False))
 
     def get_previous_link(self):
         if not self.has_previous or self.first_values is None:
             return None
-        return self._url(encode_cursor(self.ordering, self.first_values, backwards=True))
+        return self._url(encode_cursor(self.scope, self.ordering, self.first_values, backwards=True))
 
     def get_first_link(self):
         return self._url(None)
@@ -205,10 +202,12 @@ class KeysetPagination(BasePagination):
         }
 
     def get_schema_operation_parameters(self, view):
+        from opendata.base.api.schema import names_pattern
         fields = ", ".join(f"`{f}`" for f in sorted(view.sorting.fields))
         default = ",".join(view.sorting.default)
         return [
-            {"name": self.cursor_query_param, "in": "query", "required": False, "schema": {"type": "string"},
+            {"name": self.cursor_query_param, "in": "query", "required": False,
+             "schema": {"type": "string", "pattern": "^[A-Za-z0-9_.-]+$", "maxLength": MAX_CURSOR_LENGTH},
              "description": "Opaque position, taken from the `next` or `previous` link of a page. Do not build it."},
             {"name": self.page_size_query_param, "in": "query", "required": False,
              "schema": {"type": "integer", "minimum": 1, "maximum": MAX_PAGE_SIZE, "default": DEFAULT_PAGE_SIZE},
@@ -218,6 +217,8 @@ class KeysetPagination(BasePagination):
              "description": "`true` adds `count` (records matching the filters) to the body and an "
                             "`X-Total-Count` header. Counting costs a query; ask only when needed."},
             {"name": self.ordering_query_param, "in": "query", "required": False,
-             "schema": {"type": "string", "default": default}, "example": "-" + view.sorting.default[0].lstrip("-"),
+             "schema": {"type": "string", "default": default,
+                        "pattern": names_pattern(view.sorting.fields, signed=True)},
+             "example": "-" + view.sorting.default[0].lstrip("-"),
              "description": f"Comma-separated sort fields, `-` for descending. Fields: {fields}. Default `{default}`."},
         ]

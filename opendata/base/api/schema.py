@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import inspect
 
+import django_filters
+from django.db import models
 from drf_spectacular import openapi
 from drf_spectacular.contrib.django_filters import DjangoFilterExtension
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
@@ -14,6 +16,24 @@ from drf_spectacular.utils import OpenApiExample, OpenApiParameter
 from rest_framework import serializers
 
 from opendata.base.api.errors import PROBLEM_MEDIA_TYPE, problem_type
+from opendata.base.filters import MAX_LIST_VALUES
+
+#: No parameter takes a control character (C0 or DEL), nor an empty value: free text in the OpenAPI
+#: document says so (opendata.base.api.views.check_edge refuses them).
+TEXT_PATTERN = r"^[^\x00-\x1F\x7F]+$"
+CODE_LIST_PATTERN = rf"^[A-Za-z0-9_-]{{1,150}}(,[A-Za-z0-9_-]{{1,150}}){{0,{MAX_LIST_VALUES - 1}}}$"
+PERIOD_PATTERN = r"^[0-9]{4}(-[0-9]{2}-[0-9]{2})?$"
+
+
+def names_pattern(names, *, signed: bool = False) -> str:
+    """A comma-separated list of some of `names` (each one optionally after `-`), as a pattern."""
+    one = ("-?" if signed else "") + "(" + "|".join(names) + ")"
+    return f"^{one}(,{one})*$"
+
+
+def text_schema(max_length: int | None = None) -> dict:
+    schema = {"type": "string", "minLength": 1, "pattern": TEXT_PATTERN}
+    return schema | ({"maxLength": max_length} if max_length else {})
 
 
 class InvalidParamSerializer(serializers.Serializer):
@@ -142,7 +162,8 @@ class AutoSchema(openapi.AutoSchema):
         field_names = ", ".join(f"`{f}`" for f in serializer_class.field_names())
         expandable = sorted(serializer_class.expandable)
         params += [
-            OpenApiParameter("fields", OpenApiTypes.STR, description=(
+            OpenApiParameter("fields", {"type": "string", "pattern": names_pattern(serializer_class.field_names())},
+                             description=(
                 f"Comma-separated top-level fields to return (sparse fieldset). Fields: {field_names}."),
                 examples=[OpenApiExample("two fields", value=",".join(serializer_class.field_names()[:2]))]),
             OpenApiParameter("bom", OpenApiTypes.BOOL, default=False, description=(
@@ -154,7 +175,8 @@ class AutoSchema(openapi.AutoSchema):
                 "An HTTP date: 304 Not Modified when the data has not changed since.")),
         ]
         if expandable:
-            params.append(OpenApiParameter("expand", OpenApiTypes.STR, description=(
+            params.append(OpenApiParameter("expand", {"type": "string", "pattern": names_pattern(expandable)},
+                                           description=(
                 "Comma-separated related records to embed in place of their identifier, fetched in bulk (no "
                 f"query per row). Values: {', '.join(f'`{e}`' for e in expandable)}."),
                 examples=[OpenApiExample(e, value=e) for e in expandable]))
@@ -171,6 +193,29 @@ class AutoSchema(openapi.AutoSchema):
             p["description"] = ("Response format, instead of an Accept header: `json` (default), `csv` "
                                 "(text/csv, header row) or `ndjson` (application/x-ndjson, one record a line). "
                                 "On a collection, csv and ndjson stream every matching record, not one page.")
+        return params
+
+    def _resolve_path_parameters(self, variables):
+        """A record's key in the path as its model field says: a slug's pattern, a uid's format, a
+        symbol's length (any other key is a 404)."""
+        params = super()._resolve_path_parameters(variables)
+        if not self._is_resource():
+            return params
+        parent = self.view.parent
+        model, lookup = ((parent.model, parent.lookup_field) if parent is not None
+                         else (self.view.filterset_class._meta.model, self.view.lookup_field))
+        field = model._meta.get_field(lookup)
+        label = parent.label if parent is not None else self.view.label
+        if isinstance(field, models.SlugField):
+            schema = {"type": "string", "pattern": rf"^[A-Za-z0-9_-]{{1,{field.max_length}}}$"}
+        elif isinstance(field, models.UUIDField):
+            schema = {"type": "string", "format": "uuid"}
+        else:
+            schema = text_schema(field.max_length)
+        for param in params:
+            if param["name"] == "key":
+                param["schema"] = schema
+                param["description"] = f"The {label}'s {lookup}."
         return params
 
     def _get_filter_parameters(self):
@@ -256,22 +301,30 @@ class FilterSetExtension(DjangoFilterExtension):
     }
 
     def resolve_filter_field(self, auto_schema, model, filterset_class, field_name, filter_field):
-        from opendata.base.filters import CodeListFilter, PeriodBoundFilter, StrictBooleanFilter
+        from opendata.base.filters import (
+            CodeListFilter,
+            PeriodBoundFilter,
+            SearchFilter,
+            StrictBooleanFilter,
+            StrictIntegerFilter,
+        )
 
-        if isinstance(filter_field, CodeListFilter):
-            schema = {"type": "string", "pattern": r"^[A-Za-z0-9_,-]+$"}
+        if isinstance(filter_field, StrictIntegerFilter):
+            low, high = filter_field.bounds
+            schema, example = {"type": "integer", "minimum": low, "maximum": high}, low
+        elif isinstance(filter_field, CodeListFilter):
+            schema = {"type": "string", "pattern": CODE_LIST_PATTERN}
             example = self.EXAMPLES.get(field_name, "code-a,code-b")
         elif isinstance(filter_field, PeriodBoundFilter):
-            schema = {"type": "string", "pattern": r"^\d{4}(-\d{2}-\d{2})?$"}
+            schema = {"type": "string", "pattern": PERIOD_PATTERN}
             example = "2021" if not filter_field.extra.get("upper") else "2025-06-30"
         elif isinstance(filter_field, StrictBooleanFilter):
             schema, example = {"type": "boolean"}, "true"
+        elif type(filter_field) in (django_filters.CharFilter, SearchFilter):  # free text
+            schema = text_schema(filter_field.extra.get("max_length"))
+            example = "粮食" if field_name == "q" else None
         else:
-            params = super().resolve_filter_field(auto_schema, model, filterset_class, field_name, filter_field)
-            if field_name == "q":
-                for p in params:
-                    p["example"] = "粮食"
-            return params
+            return super().resolve_filter_field(auto_schema, model, filterset_class, field_name, filter_field)
         return [build_parameter_type(name=field_name, required=False, location=OpenApiParameter.QUERY,
                                      description=str(filter_field.extra.get("help_text") or ""), schema=schema,
-                                     examples=None) | {"example": example}]
+                                     examples=None) | ({"example": example} if example is not None else {})]

@@ -35,6 +35,7 @@ from opendata.base.api.renderers import (
     iterate_in_chunks,
 )
 from opendata.base.api.versioning import add_deprecation_headers
+from opendata.base.filters import control_character
 from opendata.base.models import isoformat_utc
 
 #: Parameters every GET accepts; `bom` only matters for CSV.
@@ -44,7 +45,30 @@ BOOT_TIME = dt.datetime.now(dt.UTC).replace(microsecond=0)
 
 
 def split_list(raw: str | None) -> list[str]:
-    return [p.strip() for p in (raw or "").split(",") if p.strip()]
+    """`a,b,c` as its items, exactly: a space or an empty item is an item no list accepts."""
+    return raw.split(",") if raw else []
+
+
+def check_edge(request, key: str | None = None, *, label: str = "record") -> None:
+    """What no endpoint takes, refused before anything reads it: a control character (C0 or DEL) in
+    the path's key (404: no record has such an identifier) or in a query parameter's name or value,
+    a parameter given twice (none takes several values: lists are comma-separated) or given empty
+    (leave it out to mean its default)."""
+    if key is not None and (found := control_character(key)):
+        raise exceptions.NotFound(f"No {label} with the identifier {key!r}: it holds a control character ({found}).")
+    invalid = {}
+    for name, values in request.query_params.lists():
+        if found := control_character(name):
+            invalid[name] = f"A parameter name with a control character ({found}) is no parameter of this API."
+        elif found := next(filter(None, map(control_character, values)), None):
+            invalid[name] = f"A control character ({found}) is in the value; no parameter takes one."
+        elif len(values) > 1:
+            invalid[name] = (f"Given {len(values)} times; give it once (a list is one value, comma-separated: "
+                             f"{name}=a,b).")
+        elif values[0] == "":
+            invalid[name] = "Empty; give a value, or leave the parameter out for its default."
+    if invalid:
+        raise InvalidParameters(invalid)
 
 
 class ConditionalGetMixin:
@@ -130,6 +154,8 @@ class PublicViewSet(ConditionalGetMixin, viewsets.GenericViewSet):
     def initial(self, request, *args, **kwargs):
         super().initial(request, *args, **kwargs)
         if request.method in ("GET", "HEAD"):
+            check_edge(request, self.kwargs.get(self.lookup_url_kwarg),
+                       label=self.parent.label if self.parent is not None else self.label)
             self.check_query_params(request)
             if self.parent is not None:
                 self.check_parent()
@@ -268,6 +294,7 @@ class RootView(ConditionalGetMixin, APIView):
     def get(self, request, *args, **kwargs):
         from opendata.base.api.serializers import link
 
+        check_edge(request)
         unknown = [p for p in request.query_params if p != "format"]
         if unknown:
             raise InvalidParameters({p: "Unknown parameter; the API root takes none." for p in unknown},

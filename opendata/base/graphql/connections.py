@@ -3,6 +3,10 @@
 graphene-django's DjangoConnectionField counts every queryset it pages (graphene-django issue #177,
 closed as wontfix). Here a page is fetched with one extra row to learn `hasNextPage`, and the count
 is a lazy callable that only `totalCount` (or `last` without `before`, which needs the end) calls.
+
+A cursor is an offset, signed and bound to its connection field (`Query.observations`,
+`Indicator.observations`) and its `orderBy` (opendata.base.cursors): a cursor of one list is refused
+by another, and one made up never reaches the database as an out-of-range offset.
 """
 
 from __future__ import annotations
@@ -13,9 +17,11 @@ from dataclasses import dataclass
 import graphene
 from graphene.relay.connection import ConnectionOptions, PageInfo
 from graphql import GraphQLError
-from graphql_relay import cursor_to_offset, offset_to_cursor
 
+from opendata.base.cursors import InvalidCursor, make_cursor, read_cursor
 from opendata.base.graphql.limits import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE
+
+MAX_OFFSET = 2**31 - 1  # no list here is near as long; a larger offset is no position of any
 
 
 class CountableConnection(graphene.relay.Connection):
@@ -52,6 +58,33 @@ class CountableConnection(graphene.relay.Connection):
 
 
 @dataclass(frozen=True)
+class CursorScope:
+    """What a cursor is bound to: the connection field (`Type.field`) and its canonical ordering."""
+
+    field: str
+    ordering: str
+
+    def cursor(self, offset: int) -> str:
+        return make_cursor(self.field, o=self.ordering, i=offset)
+
+    def offset(self, cursor, argument: str) -> int:
+        def invalid(message: str) -> GraphQLError:
+            return GraphQLError(f"`{argument}`: {message}", extensions={"code": "INVALID_CURSOR", "argument": argument})
+
+        try:
+            payload = read_cursor(cursor, self.field)
+        except InvalidCursor as exc:
+            raise invalid(str(exc)) from None
+        if payload.get("o") != self.ordering:
+            raise invalid(f"This cursor was made for orderBy {payload.get('o')!r}, not {self.ordering!r}: start "
+                          "again without a cursor.")
+        offset = payload.get("i")
+        if not isinstance(offset, int) or isinstance(offset, bool) or not 0 <= offset <= MAX_OFFSET:
+            raise invalid("Not a cursor of this API.")
+        return offset
+
+
+@dataclass(frozen=True)
 class PageArgs:
     """first/after/last/before, checked, with the cursors turned into offsets."""
 
@@ -62,14 +95,14 @@ class PageArgs:
     before: bool
 
     @classmethod
-    def parse(cls, args: dict) -> PageArgs:
+    def parse(cls, args: dict, scope: CursorScope) -> PageArgs:
         first, last = args.get("first"), args.get("last")
         for name, value in (("first", first), ("last", last)):
             if value is not None and not 0 <= value <= MAX_PAGE_SIZE:
                 raise GraphQLError(f"`{name}` must be between 0 and {MAX_PAGE_SIZE}, got {value}.",
                                    extensions={"code": "PAGE_SIZE_OUT_OF_RANGE"})
-        lo = _offset(args.get("after"), "after") + 1 if args.get("after") else 0
-        hi = _offset(args.get("before"), "before") if args.get("before") else None
+        lo = scope.offset(args["after"], "after") + 1 if args.get("after") is not None else 0
+        hi = scope.offset(args["before"], "before") if args.get("before") is not None else None
         if hi is not None and hi < lo:
             hi = lo
         if first is None and last is None:
@@ -87,19 +120,11 @@ class PageArgs:
         return None
 
 
-def _offset(cursor: str, name: str) -> int:
-    offset = cursor_to_offset(cursor)
-    if offset is None or offset < 0:
-        raise GraphQLError(f"`{name}` is not a cursor of this API: use a `cursor` or `endCursor`/`startCursor` "
-                           "from a previous response.", extensions={"code": "INVALID_CURSOR"})
-    return offset
-
-
-def make_connection(connection_type, args: dict, *, fetch: Callable[[int, int], Sequence],
+def make_connection(connection_type, args: dict, *, scope: CursorScope, fetch: Callable[[int, int], Sequence],
                     count: Callable[[], int]):
     """A page of `connection_type`: `fetch(lo, hi)` returns the rows at offsets [lo, hi), `count()`
-    the number of rows (called only when needed)."""
-    page = PageArgs.parse(args)
+    the number of rows (called only when needed); its cursors are bound to `scope`."""
+    page = PageArgs.parse(args, scope)
     counted: list[int] = []
 
     def cached_count() -> int:
@@ -123,7 +148,7 @@ def make_connection(connection_type, args: dict, *, fetch: Callable[[int, int], 
         rows = rows[-page.last:]
     has_previous = start > 0
 
-    edges = [connection_type.Edge(node=row, cursor=offset_to_cursor(start + i)) for i, row in enumerate(rows)]
+    edges = [connection_type.Edge(node=row, cursor=scope.cursor(start + i)) for i, row in enumerate(rows)]
     connection = connection_type(
         edges=edges,
         page_info=PageInfo(

@@ -23,6 +23,8 @@ fields below only read what was loaded. One request, top-down, e.g.
 
 from __future__ import annotations
 
+import datetime as dt
+import enum
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -33,6 +35,7 @@ from typing import Any
 import django_filters
 import graphene
 from django.core.exceptions import FieldDoesNotExist, ValidationError
+from django.db import models
 from django.db.models import ManyToOneRel, Model, Prefetch, QuerySet, prefetch_related_objects
 from graphene.types.utils import get_type
 from graphene.utils.str_converters import to_camel_case
@@ -42,9 +45,19 @@ from graphql.execution.collect_fields import collect_sub_fields
 from graphql.execution.values import get_argument_values
 from graphql.language import FieldNode
 
-from opendata.base.filters import CitesSource, CodeListFilter, InvalidSort, Sorting, StrictBooleanFilter
-from opendata.base.graphql import scalars  # noqa: F401 - registers the DateTime of every model field
-from opendata.base.graphql.connections import CountableConnection, PageArgs, make_connection
+from opendata.base.filters import (
+    CitesSource,
+    CodeListFilter,
+    InvalidSort,
+    PeriodBoundFilter,
+    Sorting,
+    StrictBooleanFilter,
+    StrictChoiceFilter,
+    StrictIntegerFilter,
+    UTCDateTimeFilter,
+)
+from opendata.base.graphql.connections import CountableConnection, CursorScope, PageArgs, make_connection
+from opendata.base.graphql.scalars import Code, Period, UTCDateTime, choice_enum
 from opendata.base.links import links_to
 
 # -- the interface of the fields that plan ----------------------------------------------------------
@@ -58,6 +71,7 @@ class Selected:
     """One field of a selection: where it is in the document and in the schema."""
 
     info: GraphQLResolveInfo
+    parent: GraphQLObjectType  # the type the field is selected on
     attr: str  # the field's Python name on its graphene type
     definition: GraphQLField
     nodes: list[FieldNode]  # the field nodes merged under one response key
@@ -117,13 +131,16 @@ class PublicObjectType(DjangoObjectType):
 
 
 def lookup_field(type_, argument: str, description: str) -> graphene.Field:
-    """A root field returning one live record by its public identifier (null when there is none)."""
+    """A root field returning one live record by its public identifier (null when there is none),
+    typed as the identifier's model field: a slug is a `Code`, a uid a `UUID`, anything else a
+    `String` (a unit's symbol as written)."""
+    model_field = type_._meta.model._meta.get_field(argument)
+    scalar = {models.SlugField: Code, models.UUIDField: graphene.UUID}.get(type(model_field), graphene.String)
 
     def resolve(root, info, **kwargs):
         return field.type.get_by_key(info, kwargs[argument])
 
-    field = graphene.Field(type_, description=description, resolver=resolve,
-                           **{argument: graphene.String(required=True)})
+    field = graphene.Field(type_, description=description, resolver=resolve, **{argument: scalar(required=True)})
     return field
 
 
@@ -175,42 +192,65 @@ class PublicConnectionField(Planned, graphene.Field):
     def wrap_resolve(self, parent_resolver):
         return self.resolve_nested if self.nested else self.resolve_root
 
-    # --- the rows ------------------------------------------------------------------------------------
-    def ordering(self, args: dict) -> list:
+    # --- the arguments -------------------------------------------------------------------------------
+    def sort(self, args: dict) -> tuple[str, list]:
+        """The canonical ordering text and the sort keys of `orderBy`."""
         try:
-            _, keys = self.sorting.parse(args.get("order_by"))
+            return self.sorting.parse(args.get("order_by"))
         except InvalidSort as exc:
             raise GraphQLError(f"orderBy: {exc}", extensions={"code": "INVALID_ARGUMENT", "argument": "orderBy"}) from None
-        return [k.order_expr() for k in keys]
 
+    def cursor_scope(self, parent_type: str, field_name: str, args: dict) -> CursorScope:
+        """What this connection's cursors are bound to, where it is selected (`Indicator.observations`)."""
+        return CursorScope(f"{parent_type}.{field_name}", self.sort(args)[0])
+
+    def filterset(self, args: dict, queryset: QuerySet | None = None, request=None):
+        """The FilterSet of the arguments, validated: an invalid one is an INVALID_FILTER error."""
+        filterset = self.filterset_class(data=filter_data(self.filterset_class, args), queryset=queryset,
+                                         request=request)
+        if not filterset.is_valid():
+            raise GraphQLError(f"Invalid filter: {filter_errors(filterset.errors)}", extensions={
+                "code": "INVALID_FILTER",
+                "arguments": {to_camel_case(k): v for k, v in filterset.errors.items()},
+            })
+        return filterset
+
+    def check_arguments(self, args: dict, parent_type: str, field_name: str) -> None:
+        """Everything the arguments can be wrong about, checked before anything runs (the validation
+        rule of opendata.base.graphql.arguments calls it with the request's values): an empty list,
+        `orderBy`, the cursors and page sizes, the filters. Raises the GraphQLError to report."""
+        for name, value in args.items():
+            if isinstance(value, list) and not value:
+                raise GraphQLError(f"Invalid filter: {to_camel_case(name)}: empty; give at least one value, or leave "
+                                   "the argument out.", extensions={"code": "INVALID_FILTER", "arguments": {
+                                       to_camel_case(name): ["Empty; give at least one value."]}})
+        PageArgs.parse(args, self.cursor_scope(parent_type, field_name, args))
+        if self.filterset_class is not None:
+            self.filterset(args)  # its model's manager's queryset: no selector runs, no SQL either
+
+    # --- the rows ------------------------------------------------------------------------------------
     def filtered(self, args: dict, request=None) -> QuerySet:
         """The selector's rows the arguments select, ordered (not yet shaped for a selection)."""
         queryset = self.queryset()
         if self.filterset_class is not None:
-            filterset = self.filterset_class(data=filter_data(self.filterset_class, args), queryset=queryset,
-                                             request=request)
-            if not filterset.is_valid():
-                raise GraphQLError(f"Invalid filter: {filter_errors(filterset.errors)}", extensions={
-                    "code": "INVALID_FILTER",
-                    "arguments": {to_camel_case(k): v for k, v in filterset.errors.items()},
-                })
-            queryset = filterset.qs
+            queryset = self.filterset(args, queryset, request).qs
         else:
             queryset = queryset.alive()
-        return queryset.order_by(*self.ordering(args))
+        return queryset.order_by(*[k.order_expr() for k in self.sort(args)[1]])
 
     # --- root --------------------------------------------------------------------------------------
     def resolve_root(self, root, info, **args):
         node_type, row_nodes, _ = connection_rows(info, info.parent_type.fields[info.field_name], info.field_nodes)
         plan = plan_rows(info, node_type, row_nodes)
         queryset = plan.shape(self.filtered(args, info.context))
-        return make_connection(self.connection_type, args,
+        return make_connection(self.connection_type, args, scope=self.cursor_scope(info.parent_type.name,
+                                                                                    info.field_name, args),
                                fetch=lambda lo, hi: plan.fetch(queryset[lo:hi]), count=queryset.count)
 
     # --- nested ------------------------------------------------------------------------------------
-    def window(self, args: dict, wants_total: bool) -> tuple[int, int] | None:
+    def window(self, args: dict, wants_total: bool, scope: CursorScope) -> tuple[int, int] | None:
         """The rows to fetch per parent, or None for all of them (to count, or to find the end)."""
-        return None if wants_total or self.batch is not None else PageArgs.parse(args).fetch_range()
+        return None if wants_total or self.batch is not None else PageArgs.parse(args, scope).fetch_range()
 
     def add_to_plan(self, plan: Plan, selected: Selected) -> None:
         info, nodes = selected.info, selected.nodes
@@ -223,7 +263,7 @@ class PublicConnectionField(Planned, graphene.Field):
             return
         child.columns |= relation_columns(plan.model, self.relation)
         queryset = child.shape(self.filtered(args))
-        window = self.window(args, wants_total)
+        window = self.window(args, wants_total, self.cursor_scope(selected.parent.name, nodes[0].name.value, args))
         if window is not None:
             queryset = queryset[window[0]:window[1]]  # Django limits each parent's rows with a window function
         plan.lists[key] = PrefetchedList(key, queryset, child, relation=self.relation)
@@ -231,10 +271,11 @@ class PublicConnectionField(Planned, graphene.Field):
     def resolve_nested(self, root, info, **args):
         rows = rows_of(self, root, info)
         _, _, wants_total = connection_rows(info, info.parent_type.fields[info.field_name], info.field_nodes)
-        window = self.window(args, wants_total)
+        scope = self.cursor_scope(info.parent_type.name, info.field_name, args)
+        window = self.window(args, wants_total, scope)
         start = window[0] if window else 0
-        return make_connection(self.connection_type, args, fetch=lambda lo, hi: rows[lo - start:hi - start],
-                               count=lambda: len(rows))
+        return make_connection(self.connection_type, args, scope=scope,
+                               fetch=lambda lo, hi: rows[lo - start:hi - start], count=lambda: len(rows))
 
 
 # -- fields below a row: what they add to their parent's plan -------------------------------------
@@ -312,7 +353,7 @@ def plan_rows(info: GraphQLResolveInfo, gql_type: GraphQLObjectType, field_nodes
         attr, graphene_field = fields[name]
         plan.read(getattr(graphene_type, "public_key", attr) if attr == "id" else attr)  # see resolve_id
         if isinstance(graphene_field, Planned):
-            graphene_field.add_to_plan(plan, Selected(info, attr, gql_type.fields[name], nodes))
+            graphene_field.add_to_plan(plan, Selected(info, gql_type, attr, gql_type.fields[name], nodes))
     return plan
 
 
@@ -505,7 +546,8 @@ def rows_of(planned: Planned, root: Model, info: GraphQLResolveInfo) -> list[Mod
     if not hasattr(root, key):
         plan = Plan(model=type(root))
         attr, _ = graphql_fields(info.parent_type.graphene_type)[info.field_name]
-        planned.add_to_plan(plan, Selected(info, attr, info.parent_type.fields[info.field_name], info.field_nodes))
+        planned.add_to_plan(plan, Selected(info, info.parent_type, attr, info.parent_type.fields[info.field_name],
+                                           info.field_nodes))
         plan.load_into([root])
     return getattr(root, key)
 
@@ -513,30 +555,46 @@ def rows_of(planned: Planned, root: Model, info: GraphQLResolveInfo) -> list[Mod
 # -- filter arguments ------------------------------------------------------------------------------
 
 def filter_argument(name: str, filter_: django_filters.Filter) -> graphene.Argument:
-    """The GraphQL argument of a FilterSet filter. Values reach the FilterSet as REST's query string
-    would carry them, so that validation and meaning are the FilterSet's alone."""
+    """The GraphQL argument of a FilterSet filter, typed so that a value of the wrong form fails
+    validation: codes are `[Code!]`, choices the enum of their model choice list, periods `Period`,
+    moments `DateTime`. Values reach the FilterSet as REST's query string would carry them, so that
+    the rest of validation and meaning are the FilterSet's alone."""
     description = filter_.extra.get("help_text") or None
     if isinstance(filter_, CodeListFilter):
-        return graphene.Argument(graphene.List(graphene.NonNull(graphene.String)), description=description)
-    if isinstance(filter_, StrictBooleanFilter):
-        return graphene.Argument(graphene.Boolean, description=description)
-    if isinstance(filter_, django_filters.NumberFilter):
-        return graphene.Argument(graphene.Int, description=description)
-    return graphene.Argument(graphene.String, description=description)
+        type_ = graphene.List(graphene.NonNull(Code))
+    elif isinstance(filter_, StrictChoiceFilter):
+        type_ = choice_enum(filter_.choices_class)
+    elif isinstance(filter_, PeriodBoundFilter):
+        type_ = Period
+    elif isinstance(filter_, UTCDateTimeFilter):
+        type_ = UTCDateTime
+    elif isinstance(filter_, StrictBooleanFilter):
+        type_ = graphene.Boolean
+    elif isinstance(filter_, StrictIntegerFilter):
+        low, high = filter_.bounds
+        type_, description = graphene.Int, f"{description} From {low} to {high}."
+    elif isinstance(filter_, django_filters.NumberFilter):
+        type_ = graphene.Int
+    else:
+        type_ = graphene.String
+    return graphene.Argument(type_, description=description)
+
+
+def query_value(value) -> str:
+    """An argument's value as REST's query string carries it."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, enum.Enum):
+        return str(value.value)
+    if isinstance(value, dt.datetime):
+        return value.isoformat()
+    if isinstance(value, (list, tuple)):
+        return ",".join(map(query_value, value))
+    return str(value)
 
 
 def filter_data(filterset_class, args: dict) -> dict[str, str]:
-    data = {}
-    for name in filterset_class.base_filters:
-        value = args.get(name)
-        if value is None:
-            continue
-        if isinstance(value, bool):
-            value = "true" if value else "false"
-        elif isinstance(value, (list, tuple)):
-            value = ",".join(value)
-        data[name] = str(value)
-    return data
+    return {name: query_value(args[name]) for name in filterset_class.base_filters if args.get(name) is not None}
 
 
 def filter_errors(form_errors) -> str:

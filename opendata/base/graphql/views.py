@@ -1,18 +1,33 @@
 """The public GraphQL endpoint: GraphiQL for browsers, POST for clients, GET for cacheable queries,
-the limits of limits.py enforced before anything runs, and the query's cost in `extensions`."""
+the limits of limits.py enforced before anything runs, and the query's cost in `extensions`.
+
+What a client sees of a failure is what it can act on: its own mistakes (syntax, validation, limits,
+arguments; each with an `extensions.code`) are told as they are. An exception nobody meant for it
+(a bug, a driver's message) is logged with its traceback and masked as `Internal error` with the
+request's id; a database that cannot be reached makes the whole answer a 503 with Retry-After.
+"""
 
 from __future__ import annotations
 
 import json
+import logging
+from collections.abc import Mapping
 
+from django.db import InterfaceError, OperationalError
 from django.http import HttpResponse, HttpResponseBadRequest, HttpResponseNotAllowed
 from graphene_django.settings import graphene_settings
 from graphene_django.views import GraphQLView, HttpError
 from graphql import ExecutionResult, GraphQLError, OperationType, execute, get_operation_ast, parse, validate
+from graphql.execution.values import get_variable_values
 from graphql.validation import specified_rules
 
+from opendata.base.graphql.arguments import arguments_rule
 from opendata.base.graphql.limits import MAX_DOCUMENT_BYTES, MAX_TOKENS, QueryCost, limits_rule
 from opendata.base.ratelimit import charge_query
+
+logger = logging.getLogger(__name__)
+
+DATABASE_RETRY_AFTER = 5  # seconds: the Retry-After of a 503 when the database cannot be reached
 
 GRAPHIQL_ASSETS = (
     "whatwg_fetch_version", "whatwg_fetch_sri", "react_version", "react_sri", "react_dom_sri", "graphiql_version",
@@ -21,8 +36,30 @@ GRAPHIQL_ASSETS = (
 )
 
 
+def original_error(error: Exception) -> Exception:
+    """The exception behind a GraphQL error (graphql-core wraps what a resolver raises)."""
+    while isinstance(error, GraphQLError) and error.original_error is not None:
+        error = error.original_error
+    return error
+
+
+def is_told(error: Exception) -> bool:
+    """An error the client may read as it is: one of the request itself (syntax, validation, limits,
+    variables: no `path`), or one a resolver raised on purpose, as a GraphQLError with a `code`."""
+    if not isinstance(error, GraphQLError):
+        return False
+    if error.path is None:  # refused before any field ran (a scalar's own parsing error included)
+        return True
+    return bool((getattr(original_error(error), "extensions", None) or {}).get("code"))
+
+
+def database_unavailable(error: Exception) -> bool:
+    return isinstance(original_error(error), (OperationalError, InterfaceError))
+
+
 class PublicGraphQLView(GraphQLView):
     graphiql = True
+    response_headers: Mapping[str, str] = {}  # set per request by get_response (Retry-After of a 503)
 
     def dispatch(self, request, *args, **kwargs):
         """GraphQLView.dispatch's work, without its ensure_csrf_cookie decorator: a public, read-only
@@ -36,7 +73,10 @@ class PublicGraphQLView(GraphQLView):
             if self.graphiql and self.can_display_graphiql(request, data):
                 return self.render_graphiql(request, **self.graphiql_context())
             content, status = self.get_response(request, data)
-            return HttpResponse(status=status, content=content, content_type="application/json")
+            response = HttpResponse(status=status, content=content, content_type="application/json")
+            for name, value in self.response_headers.items():
+                response[name] = value
+            return response
         except HttpError as error:
             response = error.response
             response["Content-Type"] = "application/json"
@@ -86,9 +126,18 @@ class PublicGraphQLView(GraphQLView):
         errors = validate(schema, document, specified_rules)
         if errors:
             return ExecutionResult(errors=errors)
+        if operation is None:  # none, or several without an operationName: execute says which
+            coerced = {}
+        else:  # the variables as the operation declares them (a bad value is a 400, as in execute)
+            coerced = get_variable_values(schema, operation.variable_definitions or (), variables or {})
+            if isinstance(coerced, list):
+                return ExecutionResult(errors=coerced)
         cost = QueryCost()
-        errors = validate(schema, document, [limits_rule(variables, operation_name, cost)])
+        errors = validate(schema, document, [limits_rule(coerced, operation_name, cost)])
         self.cost = cost
+        if errors:
+            return ExecutionResult(errors=errors)
+        errors = validate(schema, document, [arguments_rule(coerced, operation_name)])
         if errors:
             return ExecutionResult(errors=errors)
         try:
@@ -108,16 +157,48 @@ class PublicGraphQLView(GraphQLView):
         result = self.execute_graphql_request(request, data, query, variables, operation_name, show_graphiql)
         if result is None:
             return None, 200
+        errors = result.errors or []
+        if any(database_unavailable(e) for e in errors):
+            return self.unavailable(request, errors), 503
         response, status = {}, 200
-        if result.errors:
-            response["errors"] = [self.format_error(e) for e in result.errors]
-            if any(not getattr(e, "path", None) for e in result.errors):
+        if errors:
+            response["errors"] = [self.public_error(request, e) for e in errors]
+            if any(not isinstance(e, GraphQLError) for e in errors):
+                status = 500  # the execution itself failed: no data
+            elif any(not e.path for e in errors):
                 status = 400  # the request was refused as a whole (syntax, validation, limits): no data
         if status == 200:
             response["data"] = result.data
         if self.cost is not None:
             response["extensions"] = {"cost": self.cost.as_extension()}
         return self.json_encode(request, response, pretty=show_graphiql), status
+
+    def public_error(self, request, error: Exception) -> dict:
+        """The error as the client sees it: as it is when `is_told`, else logged and masked."""
+        if is_told(error):
+            return self.format_error(error)
+        request_id = getattr(request, "request_id", None)
+        path = getattr(error, "path", None)
+        cause = original_error(error)
+        logger.error("GraphQL error at %s (request %s): %r", ".".join(map(str, path or ())) or "(operation)",
+                     request_id, cause, exc_info=(type(cause), cause, cause.__traceback__))
+        masked = {"message": "Internal error"}
+        if isinstance(error, GraphQLError):
+            masked.update({k: v for k, v in error.formatted.items() if k in ("locations", "path")})
+        masked["extensions"] = {"code": "INTERNAL_ERROR", "requestId": request_id}
+        return masked
+
+    def unavailable(self, request, errors) -> str:
+        """The body of a 503: the database cannot be reached (the cause is logged, not told)."""
+        request_id = getattr(request, "request_id", None)
+        cause = original_error(next(e for e in errors if database_unavailable(e)))
+        logger.error("GraphQL request %s: database unavailable: %r", request_id, cause,
+                     exc_info=(type(cause), cause, cause.__traceback__))
+        self.response_headers = {"Retry-After": str(DATABASE_RETRY_AFTER)}
+        return self.json_encode(request, {"errors": [{
+            "message": f"The database is unavailable; retry in {DATABASE_RETRY_AFTER} seconds.",
+            "extensions": {"code": "SERVICE_UNAVAILABLE", "retryAfter": DATABASE_RETRY_AFTER,
+                           "requestId": request_id}}]})
 
     def json_encode(self, request, d, pretty=False):
         if not (self.pretty or pretty) and not request.GET.get("pretty"):

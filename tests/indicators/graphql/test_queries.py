@@ -10,7 +10,7 @@ from graphql_relay import to_global_id
 from indicators.models import Observation
 from opendata.catalogue.models import Region
 from tests.factories import CitationFactory, IndicatorFactory, ObservationFactory, RegionFactory, SourceFactory
-from tests.opendata.base.graphql.helpers import gql, gql_errors, keys, nodes
+from tests.opendata.base.graphql.helpers import gql, gql_errors, keys, nodes, post
 
 pytestmark = pytest.mark.django_db
 
@@ -67,14 +67,14 @@ def test_observation_lookup_by_uid(client, data):
     uid = str(data["grain-2024"].uid)
     result = gql(client, f"""{{ observation(uid: "{uid}") {{ uid value kind comparator periodStart
         indicator {{ code }} region {{ code parent {{ code }} }} unit {{ symbol }}
-        citations {{ nodes {{ quote offset end source {{ slug titleZh }} }} }} }}
-        bad: observation(uid: "not-a-uuid") {{ uid }} }}""")
+        citations {{ nodes {{ quote offset end source {{ slug titleZh }} }} }} }} }}""")
     observation = result["observation"]
     assert observation["value"] == "259.9" and observation["kind"] == "actual"
     assert observation["region"] == {"code": "chaoyang", "parent": {"code": "changchun"}}
     assert nodes(observation["citations"]) == [{"quote": "粮食产量达到259.9亿斤", "offset": 2, "end": 15,
                                                 "source": {"slug": "report-2025", "titleZh": "政府工作报告"}}]
-    assert result["bad"] is None
+    refused = post(client, '{ observation(uid: "not-a-uuid") { uid } }')  # not a uid at all: invalid
+    assert refused.status_code == 400 and "UUID" in refused.json()["errors"][0]["message"]
 
 
 def test_node_by_global_id(client, data):
@@ -112,7 +112,7 @@ def test_filter_period_range(client, data):
 
 
 def test_filter_kind(client, data):
-    assert observation_uids(client, 'kind: "target"') == uids("grain-2024-target", "grain-2025-target", data=data)
+    assert observation_uids(client, 'kind: target') == uids("grain-2024-target", "grain-2025-target", data=data)
 
 
 def test_filter_q_chinese_substring(client, data):
@@ -139,30 +139,52 @@ def test_filter_updated_since_and_deleted(client, data):
 
 
 def test_filters_on_nested_connections(client, data):
-    result = gql(client, '{ indicator(code: "grain-output") { observations(kind: "target", periodFrom: "2025") {'
+    result = gql(client, '{ indicator(code: "grain-output") { observations(kind: target, periodFrom: "2025") {'
                          ' nodes { uid } } } }')
     assert keys(result["indicator"]["observations"], "uid") == uids("grain-2025-target", data=data)
 
 
-@pytest.mark.parametrize("arguments, argument", [
-    ('kind: "maybe"', "kind"),
-    ('periodFrom: "soon"', "periodFrom"),
-    ('indicator: "bad code!"', "indicator"),
-    ('updatedSince: "yesterday"', "updatedSince"),
-    ("mrv: 0", "mrv"),
+@pytest.mark.parametrize("arguments, type_name", [
+    ("kind: maybe", "FactKind"),
+    ('kind: "actual"', "FactKind"),  # an enum value, not a string
+    ("comparator: roughly", "Comparator"),
+    ('periodFrom: "soon"', "Period"),
+    ('periodTo: "20240630"', "Period"),
+    ('indicator: "bad code!"', "Code"),
+    ('indicator: ["gdp", ""]', "Code"),
+    ('updatedSince: "yesterday"', "DateTime"),
+    ('updatedSince: "2025-01-01T00:00:00"', "DateTime"),  # no offset
+    ('mrv: "1"', "Int"),
 ])
-def test_invalid_filter_is_an_error_not_an_unfiltered_list(client, data, arguments, argument):
-    errors, payload = gql_errors(client, f"{{ observations({arguments}) {{ nodes {{ uid }} }} }}")
-    assert payload["data"] is None
-    assert errors[0]["extensions"]["code"] == "INVALID_FILTER"
-    assert argument in errors[0]["extensions"]["arguments"]
+def test_a_value_of_the_wrong_form_fails_validation(client, data, django_assert_num_queries, arguments, type_name):
+    with django_assert_num_queries(0):
+        response = post(client, f"{{ observations({arguments}) {{ nodes {{ uid }} }} }}")
+    assert response.status_code == 400 and "data" not in response.json()
+    assert type_name in response.json()["errors"][0]["message"]
 
 
-def test_invalid_nested_filter_is_an_error(client, data):
-    errors, payload = gql_errors(client, '{ indicator(code: "grain-output") { observations(kind: "maybe") {'
-                                         ' nodes { uid } } } }')
-    assert payload["data"] == {"indicator": None}
-    assert errors[0]["extensions"]["code"] == "INVALID_FILTER"
+@pytest.mark.parametrize("arguments, argument", [
+    ("mrv: 0", "mrv"),
+    ("mrv: 101", "mrv"),
+    ('periodFrom: "2026", periodTo: "2020"', "periodFrom"),
+    ('q: "' + "x" * 201 + '"', "q"),
+    ("indicator: []", "indicator"),
+])
+def test_an_invalid_filter_is_refused_before_anything_runs(client, data, django_assert_num_queries, arguments,
+                                                           argument):
+    """Not an unfiltered list, nor a field error in a 200: a 400 naming the argument, no SQL run."""
+    with django_assert_num_queries(0):
+        response = post(client, f"{{ observations({arguments}) {{ nodes {{ uid }} }} }}")
+    payload = response.json()
+    assert response.status_code == 400 and "data" not in payload
+    assert payload["errors"][0]["extensions"]["code"] == "INVALID_FILTER"
+    assert argument in payload["errors"][0]["extensions"]["arguments"]
+
+
+def test_invalid_nested_filter_is_refused(client, data):
+    response = post(client, '{ indicator(code: "grain-output") { observations(mrv: 0) { nodes { uid } } } }')
+    assert response.status_code == 400 and "data" not in response.json()
+    assert response.json()["errors"][0]["extensions"]["code"] == "INVALID_FILTER"
 
 
 def test_wrong_argument_type_is_an_error(client, data):
@@ -176,7 +198,7 @@ def test_has_target(client, data):
 
 
 def test_mrv(client, data):
-    result = gql(client, '{ observations(indicator: "grain-output", kind: "actual", regionExact: "changchun", mrv: 1)'
+    result = gql(client, '{ observations(indicator: "grain-output", kind: actual, regionExact: "changchun", mrv: 1)'
                          ' { nodes { periodLabel periodStart } } }')
     assert [n["periodStart"] for n in nodes(result["observations"])] == ["2023-01-01"]
 

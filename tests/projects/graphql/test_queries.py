@@ -83,32 +83,32 @@ def test_project_filters(client, data):
     assert slugs('q: "汽车"') == ["nev-plant"]
     assert slugs('region: "changchun"') == ["metro-line-6", "nev-plant"]  # with its sub-regions
     assert slugs('region: "lvyuan"') == ["nev-plant"]
-    assert slugs('status: "in_operation", statusKind: "target"') == ["metro-line-6"]
+    assert slugs('status: in_operation, statusKind: target') == ["metro-line-6"]
     assert slugs('source: "report-2025"') == ["metro-line-6"]
     assert slugs('dateFrom: "2027"') == ["metro-line-6"]
-    errors, _ = gql_errors(client, '{ projects(status: "finished") { nodes { slug } } }')
-    assert errors[0]["extensions"]["code"] == "INVALID_FILTER"
+    errors, _ = gql_errors(client, '{ projects(status: finished) { nodes { slug } } }')
+    assert "ProjectStage" in errors[0]["message"]
 
 
 def test_event_filters(client, data):
     def slugs(arguments):
         return keys(gql(client, f"{{ events({arguments}) {{ nodes {{ slug }} }} }}")["events"], "slug")
 
-    assert slugs('kind: "sports"') == ["marathon-2025"]
-    assert slugs('status: "held"') == ["expo-2024"]
+    assert slugs('kind: sports') == ["marathon-2025"]
+    assert slugs('status: held') == ["expo-2024"]
     assert slugs('series: "optoelectronics-expo"') == ["expo-2024"]
     assert slugs('region: "changchun"') == ["expo-2024", "marathon-2025"]
     assert slugs('q: "马拉松"') == ["marathon-2025"]
     assert slugs('dateFrom: "2025"') == ["marathon-2025"]
     assert slugs('orderBy: ["-start_date"]') == ["marathon-2025", "expo-2024"]
-    errors, _ = gql_errors(client, '{ events(kind: "party") { nodes { slug } } }')
-    assert "kind" in errors[0]["extensions"]["arguments"]
+    errors, _ = gql_errors(client, '{ events(kind: party) { nodes { slug } } }')
+    assert "EventKind" in errors[0]["message"]
 
 
 def test_project_statuses_and_filters(client, data):
-    result = gql(client, '{ projectStatuses(kind: "target") { nodes { status project { slug } } } }')
+    result = gql(client, '{ projectStatuses(kind: target) { nodes { status project { slug } } } }')
     assert nodes(result["projectStatuses"]) == [{"status": "in_operation", "project": {"slug": "metro-line-6"}}]
-    result = gql(client, '{ project(slug: "metro-line-6") { timeline(kind: "actual") { nodes { status } } } }')
+    result = gql(client, '{ project(slug: "metro-line-6") { timeline(kind: actual) { nodes { status } } } }')
     assert nodes(result["project"]["timeline"]) == [{"status": "construction_started"}]
 
 

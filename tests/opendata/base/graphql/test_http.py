@@ -29,7 +29,7 @@ def test_post_application_graphql_body(client, topic):
 
 
 def test_get_query_with_variables(client, topic):
-    response = client.get(URL, {"query": "query($c: String!) { topic(code: $c) { code } }",
+    response = client.get(URL, {"query": "query($c: Code!) { topic(code: $c) { code } }",
                                 "variables": json.dumps({"c": "agriculture"})}, headers={"Accept": "application/json"})
     assert response.status_code == 200
     assert response.json()["data"] == {"topic": {"code": "agriculture"}}

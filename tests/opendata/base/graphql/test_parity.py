@@ -71,7 +71,7 @@ def graphql_arguments(params: dict) -> dict:
 def graphql_records(client, field: str, identifier: str, params: dict):
     """Every record of a GraphQL root connection (page after page), or the errors."""
     arguments = graphql_arguments(params)
-    declared = ", ".join(f"${to_camel_case(k)}: {graphql_type(k, v)}" for k, v in arguments.items())
+    declared = ", ".join(f"${to_camel_case(k)}: {graphql_type(field, k)}" for k in arguments)
     passed = ", ".join(f"{to_camel_case(k)}: ${to_camel_case(k)}" for k in arguments)
     query = (f"query($after: String{', ' + declared if declared else ''}) {{ {field}(first: 100, after: $after"
              f"{', ' + passed if passed else ''}) {{ nodes {{ {identifier} }} pageInfo {{ hasNextPage endCursor }} }} }}")
@@ -88,14 +88,12 @@ def graphql_records(client, field: str, identifier: str, params: dict):
         after = connection["pageInfo"]["endCursor"]
 
 
-def graphql_type(name: str, value) -> str:
-    if isinstance(value, list):
-        return "[String!]"
-    if isinstance(value, bool):
-        return "Boolean"
-    if isinstance(value, int):
-        return "Int"
-    return "String"
+def graphql_type(field: str, name: str) -> str:
+    """The type of an argument of a root field, as the schema declares it (`[Code!]`, `FactKind`,
+    `Period`...): REST's strings go in variables of these types."""
+    from opendata.config.schema import schema
+
+    return str(schema.graphql_schema.query_type.fields[field].args[to_camel_case(name)].type)
 
 
 @pytest.fixture

@@ -17,7 +17,7 @@ QUERIES = {
         citations(first: 3) { nodes { quote source { slug periods { label } } } } } } }""",
     "indicators": """{ indicators(first: 60) { totalCount edges { cursor node { code unit { symbol }
         targets { met target { uid citations(first: 2) { nodes { quote } } } result { uid region { code } } }
-        observations(first: 10, kind: "actual") { totalCount nodes { uid citations(first: 2) { nodes { source { slug } } } } } } } } }""",
+        observations(first: 10, kind: actual) { totalCount nodes { uid citations(first: 2) { nodes { source { slug } } } } } } } } }""",
     "projects": """{ projects(first: 60) { nodes { slug topic { code } regions { code parent { code } }
         timeline(first: 5) { nodes { status citations(first: 2) { nodes { quote source { slug } } } } }
         events(first: 5) { nodes { slug series { slug } region { code } } } } } }""",
