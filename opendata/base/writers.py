@@ -9,6 +9,8 @@ exposes its verbs as plain keyword-only functions (`topic_create(*, data, actor)
 
 from __future__ import annotations
 
+import datetime as dt
+import uuid
 from collections.abc import Callable, Iterable, Mapping
 from decimal import Decimal
 
@@ -103,6 +105,33 @@ def _text(value: object) -> str:
 
 def _is_key(value: object) -> bool:
     return isinstance(value, (str, int)) and not isinstance(value, bool) or hasattr(value, "hex")
+
+
+#: The Python types a field takes in `data` (JSON's, and what the admin's forms hold): anything else
+#: is an error rather than text made of it.
+_TYPES = [
+    (models.BooleanField, (bool,), "true or false"),
+    (models.DecimalField, (str, int, float, Decimal), "a number (as text)"),
+    (models.IntegerField, (int,), "an integer"),
+    (models.DateField, (str, dt.date), "a date (YYYY-MM-DD)"),
+    (models.UUIDField, (str, uuid.UUID), "a uid"),
+    ((models.CharField, models.TextField), (str,), "text"),
+]
+
+
+def _type_problem(field: models.Field, raw: object) -> str | None:
+    for kind, types, what in _TYPES:
+        if isinstance(field, kind):
+            ok = isinstance(raw, types) and not (isinstance(raw, bool) and bool not in types)
+            return None if ok else f"expected {what}, got {type(raw).__name__}"
+    return None
+
+
+def _is_choice(field: models.Field, raw: object) -> bool:
+    try:
+        return raw in {value for value, _ in field.flatchoices} or (field.blank and raw == "")
+    except TypeError:  # unhashable
+        return False
 
 
 class Writer:
@@ -264,12 +293,16 @@ class Writer:
                     values[f.name] = f.get_default()
                 continue
             raw = data[f.name]
+            if raw is None and not f.null and f.blank and f.empty_strings_allowed:
+                raw = ""  # null for optional text: empty
             try:
                 if raw is None and not f.null:
                     problems.append(Problem(f.name, "is required"))
                 elif f.is_relation:
                     values[f.name] = None if raw is None else self.resolve(f.related_model, raw, f.name)
-                elif f.choices and raw not in {v for v, _ in f.flatchoices} and not (f.blank and raw == ""):
+                elif raw is not None and (why := _type_problem(f, raw)):
+                    problems.append(Problem(f.name, why))
+                elif f.choices and not _is_choice(f, raw):
                     allowed = ", ".join(str(v) for v, _ in f.flatchoices)
                     problems.append(Problem(f.name, f"{raw!r} is not allowed: expected one of {allowed}"))
                 else:
@@ -347,6 +380,9 @@ class Writer:
                     else:
                         problems.append(Problem(f"{name}[{i}].{f.name}", "is required"))
                     continue
+                if why := _type_problem(f, item[f.name]):
+                    problems.append(Problem(f"{name}[{i}].{f.name}", why))
+                    continue
                 try:
                     row[f.name] = f.clean(item[f.name], None)
                 except ValidationError as exc:
@@ -377,9 +413,7 @@ class Writer:
             getattr(record, name).all().delete()
             rel.related_model._base_manager.bulk_create(
                 [rel.related_model(**{rel.field.name: record, **row}) for row in rows])
-        for name, rows in parts.items():
-            record._prefetched_objects_cache = getattr(record, "_prefetched_objects_cache", {})
-            record._prefetched_objects_cache.pop(name, None)
+            getattr(record, "_prefetched_objects_cache", {}).pop(name, None)
 
     @staticmethod
     def _snapshot(record, recorder: ChangeRecorder, links: dict[str, list], parts: dict[str, list[dict]]) -> dict:
@@ -537,7 +571,8 @@ class Writer:
                     if problems:
                         raise WriteError(problems)
                     try:
-                        recorder.restore(child)
+                        with transaction.atomic():
+                            recorder.restore(child)
                     except IntegrityError as exc:
                         raise WriteError([Problem(f"{name}.{p.field}", f"{child.public_id}: {p.message}")
                                           for p in integrity_problems(type(child), exc)]) from None

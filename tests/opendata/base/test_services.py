@@ -327,3 +327,19 @@ def test_source_text_and_periods_must_keep_their_citations_and_observations_true
         {"start": "2026-01-01", "end": "2026-12-31", "label": "2026"}]}, actor=ACTOR)
     assert write.change.after["periods"][1] == {"start": "2026-01-01", "end": "2026-12-31", "label": "2026"}
     assert write.record.sha256 != write.change.before["sha256"]
+
+
+def test_values_of_the_wrong_type_are_refused_not_turned_into_text(world):
+    with pytest.raises(WriteError) as err:
+        TOPIC_WRITES.create(data={"code": "energy", "name_zh": {"zh": "能源"}, "name_en": ["Energy"],
+                                  "description": None}, actor=ACTOR)
+    assert {e["field"]: e["message"] for e in err.value.errors} == {"name_zh": "expected text, got dict",
+                                                                   "name_en": "expected text, got list"}
+    with pytest.raises(WriteError) as err:
+        CITATION_WRITES.create(data={**quote("光博会成功举办"), "offset": "41", "garbled": "yes"}, actor=ACTOR)
+    assert {e["field"] for e in err.value.errors} == {"offset", "garbled"}
+    with pytest.raises(WriteError, match="kind: \\['actual'\\] is not allowed|kind: expected text"):
+        OBSERVATION_WRITES.create(data={**CASES["observation"][1](world), "kind": ["actual"]}, actor=ACTOR)
+    topic = TOPIC_WRITES.create(data={"code": "energy", "name_zh": "能源", "name_en": "Energy", "description": None},
+                                actor=ACTOR).record
+    assert topic.description == ""
