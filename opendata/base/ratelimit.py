@@ -7,8 +7,9 @@ the outermost of them saw (`X-Forwarded-For`, read from the right); a client can
 
 **How much.** `settings.API_RATE_LIMITS` gives each tier a number of units per window
 (`"10000/hour"`). Every request to /api/ or /graphql/ costs 1 unit when it arrives
-(`RateLimitMiddleware`). A GraphQL query costs `max(1, ceil(requested / 100))` units, where
-`requested` is the most records it may return (`QueryCost`, opendata/base/graphql/limits.py): the
+(`RateLimitMiddleware`). A GraphQL query costs `max(1, ceil(records / 100))` units, where
+`records` is the most records it may return (`QueryCost.records`, opendata/base/graphql/limits.py;
+the SQL queries a shape needs are bounded by the cost limit there, not charged again here): the
 units beyond the first are charged once the query is validated, before it runs (`charge_query`), and
 over the quota it does not run. A window starts with a client's first request and lasts the tier's
 window; a refused charge is not counted.
@@ -363,14 +364,14 @@ def charge_query(request, cost) -> None:
     client = getattr(request, "rate_limit_client", None)
     if client is None or cost is None:
         return
-    units = query_units(cost.requested)
+    units = query_units(cost.records)
     if units <= 1:
         return
     decision = LIMITER.charge(client, units - 1)
     request.rate_limit = decision
     if not decision.allowed:
         raise GraphQLError(
-            f"This query may return {cost.requested} records and costs {units} units of your quota (1 per "
+            f"This query may return {cost.records} records and costs {units} units of your quota (1 per "
             f"{GRAPHQL_RECORDS_PER_UNIT} records); only {decision.remaining + 1} were left, counting the unit this "
             f"request paid on arrival. Ask for fewer records (`first`/`last`), or retry in {decision.reset} seconds.",
             extensions={"code": "RATE_LIMITED", "retryAfter": decision.reset, "cost": units})
