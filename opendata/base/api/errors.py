@@ -133,7 +133,12 @@ def problem_exception_handler(exc, context):
     if isinstance(exc, Gone) and exc.deleted_at is not None:
         extra["deleted_at"] = isoformat_utc(exc.deleted_at)
     if isinstance(exc, exceptions.NotAcceptable):
-        extra["available_formats"] = ["application/json", "text/csv", "application/x-ndjson"]
+        view = context.get("view")
+        formats = ([r.media_type for r in view.renderer_classes] if view is not None
+                   else ["application/json", "text/csv", "application/x-ndjson"])
+        extra["available_formats"] = formats
+        if view is not None and len(formats) == 1:  # one format: the hint names it, not the collections' three
+            extra["how_to_fix"] = f"Ask for {formats[0]} (or send no Accept header)."
     return problem_response(django_request, status_code=response.status_code, detail=detail, type_name=type_name,
                             headers=headers, **extra)
 
