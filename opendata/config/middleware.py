@@ -1,9 +1,12 @@
-"""Request ID on every response; a Content Security Policy on every HTML page."""
+"""Request ID on every response; 503 when the database is unavailable; a Content Security Policy on every
+HTML page."""
 
 from __future__ import annotations
 
 import re
 import uuid
+
+from opendata.base.api.errors import database_unavailable, is_database_unavailable
 
 _SAFE_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
 
@@ -19,6 +22,24 @@ class RequestIDMiddleware:
         response = self.get_response(request)
         response["X-Request-ID"] = request_id
         return response
+
+
+# -- the database unavailable -------------------------------------------------------------------------
+
+class DatabaseUnavailableMiddleware:
+    """A view outside DRF (GraphQL, the admin, the health checks) that fails because the database is
+    down or timed out answers 503 with Retry-After, not 500 (DRF views do so in their handler)."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        return self.get_response(request)
+
+    def process_exception(self, request, exception):
+        if is_database_unavailable(exception):
+            return database_unavailable(request, exception)
+        return None
 
 
 # The HTML pages (GraphiQL, Swagger UI, Redoc, the admin) load everything from this API: nothing may

@@ -5,8 +5,10 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
+
+from opendata.config.cache import cache_settings
+from opendata.config.database import database_settings
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 
@@ -66,6 +68,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "opendata.config.middleware.DatabaseUnavailableMiddleware",  # 503, not 500, when the database is down
 ]
 
 ROOT_URLCONF = "opendata.config.urls"
@@ -88,39 +91,16 @@ TEMPLATES = [
     },
 ]
 
-# Database: an embedded SQLite file unless DATABASE_URL says otherwise.
+# Database: an embedded SQLite file unless DATABASE_URL says otherwise. Connect, statement and lock
+# timeouts, persistent connections or the psycopg pool: opendata/config/database.py.
 DATABASE_URL = os.environ.get("DATABASE_URL") or f"sqlite:///{BASE_DIR / 'var' / 'opendata.sqlite3'}"
-_db = dj_database_url.parse(DATABASE_URL, conn_max_age=0)
-if _db["ENGINE"] == "django.db.backends.postgresql":
-    if env_bool("DATABASE_POOL", False):
-        # psycopg 3 pool (Django >= 5.1); persistent connections must be off with a pool.
-        _db["OPTIONS"] = {**_db.get("OPTIONS", {}), "pool": {"min_size": 2, "max_size": 10}}
-        _db["CONN_MAX_AGE"] = 0
-    else:
-        _db["CONN_MAX_AGE"] = int(os.environ.get("DATABASE_CONN_MAX_AGE", "600"))
-        _db["CONN_HEALTH_CHECKS"] = True
-elif _db["ENGINE"] == "django.db.backends.sqlite3":
-    _db.setdefault("OPTIONS", {})
-    # WAL lets readers run while the loader writes; the busy timeout avoids "database is locked".
-    _db["OPTIONS"].update({"timeout": 20, "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;"})
-    if _db["NAME"] and _db["NAME"] != ":memory:":
-        Path(_db["NAME"]).parent.mkdir(parents=True, exist_ok=True)
-DATABASES = {"default": _db}
+DATABASES = {"default": database_settings(DATABASE_URL)}
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
+# Redis when REDIS_URL is set (failing open: a request is served when Redis is down), else in-process.
 REDIS_URL = os.environ.get("REDIS_URL", "")
-if REDIS_URL:
-    CACHES = {
-        "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
-            "LOCATION": REDIS_URL,
-            "KEY_PREFIX": "opendata",
-            "TIMEOUT": 300,
-        }
-    }
-else:
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "TIMEOUT": 300}}
+CACHES = cache_settings(REDIS_URL)
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
@@ -206,3 +186,9 @@ GRAPHENE = {
     # The GraphQL limits (depth, cost, page sizes, document size) live in opendata/base/graphql/limits.py;
     # no field of the schema reads graphene-django's RELAY_CONNECTION_MAX_LIMIT (DjangoConnectionField's).
 }
+
+
+# --- Operations (docs/operations.md) ---
+
+# Paths no rate limit applies to (the limiter reads this list): health checks, static files.
+RATE_LIMIT_EXEMPT_PATHS = ["/healthz", "/readyz", "/static/"]
