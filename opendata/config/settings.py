@@ -9,6 +9,7 @@ from django.core.exceptions import ImproperlyConfigured
 
 from opendata.config.cache import cache_settings
 from opendata.config.database import database_settings
+from opendata.config.logs import logging_config
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 
@@ -58,6 +59,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "opendata.config.middleware.RequestIDMiddleware",
+    "opendata.config.middleware.AccessLogMiddleware",  # one log line per request, whatever answers it
     "opendata.config.middleware.ContentSecurityPolicyMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -132,13 +134,8 @@ X_FRAME_OPTIONS = "DENY"
 SESSION_COOKIE_HTTPONLY = True
 DATA_UPLOAD_MAX_MEMORY_SIZE = 1_000_000
 
-LOGGING = {
-    "version": 1,
-    "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
-    "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
-    "loggers": {"django.db.backends": {"level": "WARNING"}},
-}
+# One line per record, JSON by default (LOG_FORMAT=text for a terminal), time in UTC: opendata/config/logs.py.
+LOGGING = logging_config()
 
 # Any origin may read the API (it is public, read-only for anonymous users).
 CORS_ALLOW_ALL_ORIGINS = True
@@ -188,7 +185,11 @@ GRAPHENE = {
 }
 
 
-# --- Operations (docs/operations.md) ---
+# --- Operations (docs/operations.md): health checks, proxies ---
 
 # Paths no rate limit applies to (the limiter reads this list): health checks, static files.
 RATE_LIMIT_EXEMPT_PATHS = ["/healthz", "/readyz", "/static/"]
+
+# Proxies in front of the server that append to X-Forwarded-For: the client address (logs) is the one the
+# farthest of them saw (opendata.base.observability.client_address).
+TRUSTED_PROXY_COUNT = int(os.environ.get("TRUSTED_PROXY_COUNT", "0"))

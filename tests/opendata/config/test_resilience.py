@@ -78,8 +78,13 @@ def test_the_outage_is_logged_once_per_interval_not_per_request(client, caplog):
     with mock.patch("opendata.base.api.views.validators_for", side_effect=OperationalError("down")):
         for _ in range(5):
             assert h.get(client, "/api/v1/sources/").status_code == 503
-    outage = [r for r in caplog.records if r.name == "opendata.base.api.errors"]
+    from opendata.config.logs import OneLinePerEvent
+
+    written = [r for r in caplog.records if OneLinePerEvent().filter(r)]  # what the console handler writes
+    outage = [r for r in written if r.name == "opendata.base.api.errors"]
     assert len(outage) == 1 and "database unavailable: OperationalError: down" in outage[0].getMessage()
+    assert not [r for r in written if r.name == "django.request"]  # no "Service Unavailable" per request
+    assert len([r for r in written if r.name == "opendata.request" and r.status == 503]) == 5
 
 
 # -- the cache fails open -----------------------------------------------------------------------------------
