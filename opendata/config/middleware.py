@@ -10,6 +10,7 @@ import uuid
 from contextlib import ExitStack
 from urllib.parse import parse_qsl, urlencode
 
+from csp.middleware import CSPMiddleware
 from django.db import connections
 
 from opendata.base.api.errors import database_unavailable, is_database_unavailable
@@ -137,29 +138,12 @@ class DatabaseUnavailableMiddleware:
 
 # -- Content Security Policy -----------------------------------------------------------------------------
 
-# The HTML pages (GraphiQL, Swagger UI, Redoc, the admin) load everything from this API: nothing may
-# reach another origin, so a visitor's browser talks to no third party (the Redoc bundle would fetch
-# its logo from a CDN). Inline scripts and styles stay allowed: those pages are built with them.
-CONTENT_SECURITY_POLICY = "; ".join([
-    "default-src 'self'",
-    "script-src 'self' 'unsafe-inline'",
-    "style-src 'self' 'unsafe-inline'",
-    "img-src 'self' data:",
-    "font-src 'self' data:",
-    "connect-src 'self'",
-    "worker-src 'self' blob:",
-    "frame-ancestors 'none'",
-    "base-uri 'self'",
-    "form-action 'self'",
-])
+class ContentSecurityPolicyMiddleware(CSPMiddleware):
+    """django-csp's middleware with the policy of the settings (CONTENT_SECURITY_POLICY), on HTML
+    responses only: the HTML pages (GraphiQL, Swagger UI, Redoc, the admin) are what a browser runs;
+    a JSON, CSV or text response carries no policy to read."""
 
-
-class ContentSecurityPolicyMiddleware:
-    def __init__(self, get_response):
-        self.get_response = get_response
-
-    def __call__(self, request):
-        response = self.get_response(request)
-        if response.get("Content-Type", "").startswith("text/html"):
-            response.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
-        return response
+    def process_response(self, request, response):
+        if not response.get("Content-Type", "").startswith("text/html"):
+            return response
+        return super().process_response(request, response)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime
 import os
 from pathlib import Path
 
@@ -50,6 +51,8 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "graphene_django",
+    "csp",   # django-csp: the Content Security Policy of the HTML pages (CONTENT_SECURITY_POLICY below)
+    "axes",  # django-axes: admin logins throttled (AXES_* below)
     "opendata.base",
     "opendata.catalogue",
     "opendata.loader",
@@ -71,6 +74,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "opendata.config.middleware.DatabaseUnavailableMiddleware",  # 503, not 500, when the database is down
+    "axes.middleware.AxesMiddleware",  # last, as django-axes asks
 ]
 
 ROOT_URLCONF = "opendata.config.urls"
@@ -140,7 +144,8 @@ LOGGING = logging_config()
 # Any origin may read the API (it is public, read-only for anonymous users).
 CORS_ALLOW_ALL_ORIGINS = True
 CORS_ALLOW_METHODS = ["GET", "HEAD", "OPTIONS", "POST"]
-CORS_EXPOSE_HEADERS = ["ETag", "Last-Modified", "Link", "X-Request-ID", "X-Total-Count", "Deprecation", "Sunset"]
+CORS_EXPOSE_HEADERS = ["ETag", "Last-Modified", "Link", "X-Request-ID", "X-Total-Count", "Deprecation", "Sunset",
+                       "Retry-After"]
 CORS_URLS_REGEX = r"^/(api|graphql)/.*$"
 # Conditional requests and request ids from browsers (they trigger a preflight).
 CORS_ALLOW_HEADERS = ["accept", "content-type", "user-agent", "x-requested-with", "authorization", "x-csrftoken",
@@ -185,11 +190,55 @@ GRAPHENE = {
 }
 
 
-# --- Operations (docs/operations.md): health checks, proxies ---
+# --- Operations (docs/operations.md): health checks, proxies, HTTPS, the HTML pages' policy, admin logins ---
 
 # Paths no rate limit applies to (the limiter reads this list): health checks, static files.
 RATE_LIMIT_EXEMPT_PATHS = ["/healthz", "/readyz", "/static/"]
 
-# Proxies in front of the server that append to X-Forwarded-For: the client address (logs) is the one the
-# farthest of them saw (opendata.base.observability.client_address).
+# Proxies in front of the server that append to X-Forwarded-For: the client address (logs, admin login
+# throttling) is the one the farthest of them saw (opendata.base.observability.client_address).
 TRUSTED_PROXY_COUNT = int(os.environ.get("TRUSTED_PROXY_COUNT", "0"))
+
+# HTTPS=true: the site is served over HTTPS only (check --deploy passes with no warning). Behind a proxy
+# that terminates TLS, SECURE_PROXY_SSL_HEADER names the header it sets (X-Forwarded-Proto: https).
+HTTPS = env_bool("HTTPS", False)
+if os.environ.get("SECURE_PROXY_SSL_HEADER"):
+    SECURE_PROXY_SSL_HEADER = ("HTTP_" + os.environ["SECURE_PROXY_SSL_HEADER"].upper().replace("-", "_"), "https")
+SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", HTTPS)
+SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$"]  # probes speak plain HTTP to the process
+SECURE_HSTS_SECONDS = int(os.environ.get("SECURE_HSTS_SECONDS", "31536000" if HTTPS else "0"))
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", HTTPS)
+SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", HTTPS)
+SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = HTTPS
+CSRF_TRUSTED_ORIGINS = [o.strip() for o in os.environ.get("CSRF_TRUSTED_ORIGINS", "").split(",") if o.strip()]
+
+# The HTML pages (GraphiQL, Swagger UI, Redoc, the admin) load everything from this API: nothing may
+# reach another origin, so a visitor's browser talks to no third party (the Redoc bundle would fetch
+# its logo from a CDN). Inline scripts and styles stay allowed: those pages are built with them.
+# django-csp writes it on HTML responses (opendata.config.middleware.ContentSecurityPolicyMiddleware).
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'", "'unsafe-inline'"],
+        "style-src": ["'self'", "'unsafe-inline'"],
+        "img-src": ["'self'", "data:"],
+        "font-src": ["'self'", "data:"],
+        "connect-src": ["'self'"],
+        "worker-src": ["'self'", "blob:"],
+        "frame-ancestors": ["'none'"],
+        "base-uri": ["'self'"],
+        "form-action": ["'self'"],
+    },
+}
+
+# Admin logins: after AXES_FAILURE_LIMIT wrong passwords for one username from one address, that
+# pair is refused (429) for AXES_COOLOFF_MINUTES; a successful login resets the count.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_FAILURE_LIMIT = int(os.environ.get("AXES_FAILURE_LIMIT", "5"))
+AXES_COOLOFF_TIME = datetime.timedelta(minutes=float(os.environ.get("AXES_COOLOFF_MINUTES", "15")))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_CLIENT_IP_CALLABLE = "opendata.base.observability.client_address"

@@ -1,5 +1,6 @@
 """Running it in production: one structured log line per request, every record in UTC, a disallowed
-host on one line, the gunicorn configuration (docs/operations.md)."""
+host on one line, `check --deploy` clean under HTTPS, admin logins throttled, the gunicorn
+configuration (docs/operations.md)."""
 
 from __future__ import annotations
 
@@ -114,6 +115,93 @@ def test_logging_is_configured_from_the_environment():
     assert "TextFormatter" in out.stdout
     bad = settings_in_subprocess({"SECRET_KEY": "x", "LOG_FORMAT": "xml"}, "settings.DEBUG")
     assert bad.returncode != 0 and "LOG_FORMAT must be json or text" in bad.stderr
+
+
+# -- production settings -----------------------------------------------------------------------------------
+
+def manage(env: dict, *args) -> subprocess.CompletedProcess:
+    base = {k: v for k, v in os.environ.items()
+            if k not in {"DEBUG", "SECRET_KEY", "DJANGO_ALLOW_INSECURE_KEY", "ALLOWED_HOSTS", "HTTPS"}}
+    return subprocess.run([sys.executable, "manage.py", *args], cwd=ROOT, env={**base, **env},
+                          capture_output=True, text=True, timeout=120)
+
+
+PRODUCTION = {"SECRET_KEY": "k3y-" + "Zq8#pL2@xV9!mN4$wR7%tY1^bH6&cJ3*dF5(gK0)" * 2, "ALLOWED_HOSTS": "data.example.org"}
+
+
+def test_check_deploy_passes_without_a_warning_under_https():
+    result = manage({**PRODUCTION, "HTTPS": "true", "SECURE_PROXY_SSL_HEADER": "X-Forwarded-Proto"},
+                    "check", "--deploy", "--fail-level", "WARNING")
+    output = result.stdout + result.stderr
+    assert result.returncode == 0, output
+    assert "System check identified no issues" in output and "WARNINGS" not in output
+
+
+def test_without_https_check_deploy_names_what_https_would_set():
+    result = manage(PRODUCTION, "check", "--deploy", "--fail-level", "WARNING")
+    output = result.stdout + result.stderr
+    assert result.returncode != 0
+    for warning in ("security.W004", "security.W008", "security.W012", "security.W016"):
+        assert warning in output
+
+
+def test_https_settings_are_configurable():
+    from tests.opendata.config.test_settings import settings_in_subprocess
+
+    expr = ("settings.SECURE_SSL_REDIRECT, settings.SECURE_HSTS_SECONDS, settings.SECURE_HSTS_INCLUDE_SUBDOMAINS, "
+            "settings.SECURE_HSTS_PRELOAD, settings.SESSION_COOKIE_SECURE, settings.CSRF_COOKIE_SECURE, "
+            "getattr(settings, 'SECURE_PROXY_SSL_HEADER', None)")
+    on = settings_in_subprocess({"SECRET_KEY": "x", "HTTPS": "true", "SECURE_PROXY_SSL_HEADER": "X-Forwarded-Proto"},
+                                expr)
+    assert on.stdout.strip() == "True 31536000 True True True True ('HTTP_X_FORWARDED_PROTO', 'https')"
+    tuned = settings_in_subprocess({"SECRET_KEY": "x", "HTTPS": "true", "SECURE_SSL_REDIRECT": "false",
+                                    "SECURE_HSTS_SECONDS": "3600", "SECURE_HSTS_PRELOAD": "false"}, expr)
+    assert tuned.stdout.strip() == "False 3600 True False True True None"
+    off = settings_in_subprocess({"SECRET_KEY": "x"}, expr)
+    assert off.stdout.strip() == "False 0 False False False False None"
+
+
+@pytest.mark.django_db
+def test_retry_after_is_readable_by_browsers(client):
+    response = h.get(client, "/api/v1/sources/", Origin="https://app.example")
+    assert "Retry-After" in response["Access-Control-Expose-Headers"]
+
+
+@pytest.mark.django_db
+def test_the_html_pages_get_the_policy_of_the_settings_through_django_csp(client):
+    assert "csp.middleware.CSPMiddleware" not in settings.MIDDLEWARE  # ours: the same, on HTML only
+    from csp.middleware import CSPMiddleware
+
+    from opendata.config.middleware import ContentSecurityPolicyMiddleware
+
+    assert issubclass(ContentSecurityPolicyMiddleware, CSPMiddleware)
+    policy = client.get("/graphql/", headers={"Accept": "text/html"})["Content-Security-Policy"]
+    assert set(policy.split("; ")) == {
+        "default-src 'self'", "script-src 'self' 'unsafe-inline'", "style-src 'self' 'unsafe-inline'",
+        "img-src 'self' data:", "font-src 'self' data:", "connect-src 'self'", "worker-src 'self' blob:",
+        "frame-ancestors 'none'", "base-uri 'self'", "form-action 'self'"}
+
+
+# -- admin logins -----------------------------------------------------------------------------------------
+
+@pytest.mark.django_db
+def test_admin_login_is_refused_after_too_many_wrong_passwords(client, django_user_model, settings):
+    django_user_model.objects.create_superuser("curator", "curator@example.invalid", "the-right-password-1")
+    limit = settings.AXES_FAILURE_LIMIT
+
+    def login(password, username="curator", address="198.51.100.7"):
+        return client.post("/admin/login/?next=/admin/", {"username": username, "password": password},
+                           REMOTE_ADDR=address)
+
+    for _ in range(limit - 1):
+        assert login("wrong").status_code == 200  # the form again, with its error
+    assert login("the-right-password-1").status_code == 302  # under the limit: in, and the count resets
+    client.logout()
+    for _ in range(limit):
+        login("wrong")
+    refused = login("the-right-password-1")
+    assert refused.status_code == 429 and "_auth_user_id" not in client.session
+    assert login("the-right-password-1", address="198.51.100.8").status_code == 302  # per username + address
 
 
 # -- the gunicorn configuration ------------------------------------------------------------------------------

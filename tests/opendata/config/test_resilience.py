@@ -208,8 +208,10 @@ def test_readyz_is_503_with_the_reason_when_the_database_is_down(client):
     assert "10.0.0.5" not in response.content.decode()  # the details go to the log, not to the world
 
 
-def test_health_checks_are_exempt_from_rate_limits(settings):
+def test_health_checks_are_exempt_from_rate_limits_and_from_the_https_redirect(settings):
     assert {"/healthz", "/readyz"} <= set(settings.RATE_LIMIT_EXEMPT_PATHS)
+    out = settings_in_subprocess({"SECRET_KEY": "x", "HTTPS": "true"}, "settings.SECURE_REDIRECT_EXEMPT")
+    assert "healthz" in out.stdout and "readyz" in out.stdout
 
 
 # -- timeouts from the environment -------------------------------------------------------------------------
