@@ -17,7 +17,7 @@ import logging
 
 from django.core.exceptions import ImproperlyConfigured
 from django.db.backends.postgresql import base
-from django.db.utils import NO_DB_ALIAS
+from django.db.backends.base.base import NO_DB_ALIAS
 
 logger = logging.getLogger(__name__)
 

@@ -238,6 +238,15 @@ def test_the_pool_fails_fast_checks_its_connections_and_persistent_connections_a
     assert "'timeout': 3.0" in pooled.stdout and "'reconnect_timeout': 3.0" in pooled.stdout
 
 
+def test_the_pool_backend_is_django_s_postgresql_backend_with_its_own_check():
+    from django.db.backends.postgresql.base import DatabaseWrapper as Django
+
+    from opendata.config.postgresql.base import DatabaseWrapper, sweeping_check
+
+    assert issubclass(DatabaseWrapper, Django) and DatabaseWrapper.vendor == "postgresql"
+    assert callable(sweeping_check({}, "default"))
+
+
 def test_sqlite_waits_for_a_lock_at_most_the_lock_timeout():
     out = settings_in_subprocess({"SECRET_KEY": "x", "DATABASE_LOCK_TIMEOUT": "1.5"},
                                  "settings.DATABASES['default']['OPTIONS']['timeout']")
