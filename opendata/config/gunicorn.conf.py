@@ -6,7 +6,7 @@
 |---|---|---|
 | HOST, PORT | 127.0.0.1, 8000 | the address to listen on |
 | WEB_CONCURRENCY | 2 × CPUs + 1, at most 8 | worker processes |
-| GUNICORN_THREADS | 1 | threads per worker (more than 1: the gthread worker) |
+| GUNICORN_THREADS | 2 | threads per worker: the gthread worker (1: the sync worker) |
 | GUNICORN_TIMEOUT | 30, or more with long database timeouts | a worker silent this long is killed and replaced |
 | GUNICORN_GRACEFUL_TIMEOUT | 30 | on a restart, how long requests in flight may finish |
 | GUNICORN_KEEPALIVE | 5 | seconds a keep-alive connection waits for its next request |
@@ -15,9 +15,12 @@
 | GUNICORN_CONTROL_SOCKET | none | a path for gunicorn's control socket (`gunicornc`); none by default, so that two
 servers of one user never share `~/.gunicorn/gunicorn.ctl` |
 
-The worker timeout must exceed what a request may wait on the database (connect + statement
-timeouts, opendata/config/database.py): a request the database holds up ends with a 503 from the
-application, not with gunicorn killing the worker. gunicorn writes no access log: the application
+Threads by default: a gthread worker tells gunicorn it is alive from its own loop, so a long request
+(a full CSV export of a million rows streams for minutes) is not killed by the worker timeout, which
+then catches a stuck process; a sync worker (GUNICORN_THREADS=1) is killed when one request outlasts
+the timeout. Either way the worker timeout must exceed what a request may wait on the database
+(connect + statement timeouts, opendata/config/database.py): a request the database holds up ends
+with a 503 from the application, not with gunicorn killing the worker. gunicorn writes no access log: the application
 writes one structured line per request (opendata.config.middleware.AccessLogMiddleware); gunicorn's own
 messages use the application's format (opendata/config/logs.py).
 """
@@ -40,7 +43,7 @@ proc_name = "opendata"
 
 bind = [f"{os.environ.get('HOST') or '127.0.0.1'}:{os.environ.get('PORT') or '8000'}"]
 workers = int(os.environ.get("WEB_CONCURRENCY") or min(2 * multiprocessing.cpu_count() + 1, 8))
-threads = int(os.environ.get("GUNICORN_THREADS") or 1)
+threads = int(os.environ.get("GUNICORN_THREADS") or 2)
 worker_class = "gthread" if threads > 1 else "sync"
 
 _db = timeouts()

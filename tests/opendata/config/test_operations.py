@@ -218,13 +218,14 @@ def gunicorn_config(env: dict) -> subprocess.CompletedProcess:
 def test_gunicorn_configuration_from_the_environment():
     defaults = json.loads(gunicorn_config({}).stdout)
     assert defaults["bind"] == ["127.0.0.1:8000"] and defaults["accesslog"] is None
-    assert defaults["timeout"] > 5 + 3 and defaults["preload_app"] is True and defaults["worker_class"] == "sync"
+    assert defaults["timeout"] > 5 + 3 and defaults["preload_app"] is True
+    assert defaults["worker_class"] == "gthread" and defaults["threads"] == 2
     assert defaults["control_socket_disable"] is True
     tuned = json.loads(gunicorn_config({"HOST": "0.0.0.0", "PORT": "9000", "WEB_CONCURRENCY": "3",
-                                        "GUNICORN_THREADS": "4", "GUNICORN_KEEPALIVE": "75",
+                                        "GUNICORN_THREADS": "1", "GUNICORN_KEEPALIVE": "75",
                                         "GUNICORN_PRELOAD": "false", "DATABASE_STATEMENT_TIMEOUT": "60"}).stdout)
-    assert tuned["bind"] == ["0.0.0.0:9000"] and tuned["workers"] == 3 and tuned["threads"] == 4
-    assert tuned["worker_class"] == "gthread" and tuned["keepalive"] == 75 and tuned["preload_app"] is False
+    assert tuned["bind"] == ["0.0.0.0:9000"] and tuned["workers"] == 3 and tuned["threads"] == 1
+    assert tuned["worker_class"] == "sync" and tuned["keepalive"] == 75 and tuned["preload_app"] is False
     assert tuned["timeout"] > 63  # above what a request may wait on the database
 
 
