@@ -286,7 +286,8 @@ def main():
 
     engine = "PostgreSQL" if url.startswith("postgres") else "SQLite"
     print()
-    print(f"{args.rows:,} observations, {engine}, gunicorn 2 workers, {os.cpu_count()} CPUs, "
+    print(f"{args.rows:,} observations, {engine}, gunicorn (opendata/config/gunicorn.conf.py) 2 workers × 2 threads, "
+          f"{os.cpu_count()} CPUs, "
           f"Python {platform.python_version()}, {platform.platform()}")
     print(f"| scenario | requests | p50 ms | p95 ms | max ms | body bytes |")
     print(f"|---|---:|---:|---:|---:|---:|")
