@@ -4,8 +4,8 @@ The cache only saves work (the rate limit's counters, cached computations): when
 not answer, a request is served without it rather than failing. `FailOpenRedisCache` is Django's
 RedisCache with short socket timeouts (`REDIS_SOCKET_TIMEOUT`, default 0.5 s) whose operations, on a
 Redis error, answer as an empty cache would (a miss, nothing stored); the error is logged once per
-interval, and for `RETRY_INTERVAL` seconds after an error Redis is not asked at all, so that an
-unreachable Redis costs a request nothing, not a timeout per call. `ping()` (the readiness check) asks
+interval, and for `RETRY_INTERVAL` seconds after an error Redis is not asked at all by the process,
+so that an unreachable Redis costs a request nothing, not a timeout per call. `ping()` (the readiness check) asks
 Redis whatever the state.
 
 (django-redis' IGNORE_EXCEPTIONS does the first part, but logs a traceback per ignored call and keeps
@@ -49,7 +49,7 @@ def _fail_open(fallback):
     def decorate(method):
         @functools.wraps(method)
         def wrapper(self, *args, **kwargs):
-            if self._unavailable_until > time.monotonic():
+            if self._down_until.get(self._location, 0.0) > time.monotonic():
                 return fallback(*args, **kwargs)
             try:
                 return method(self, *args, **kwargs)
@@ -65,18 +65,21 @@ def _fail_open(fallback):
 class FailOpenRedisCache(RedisCache):
     RETRY_INTERVAL = 5.0
     _log = EveryInterval(30)
+    # Per process, not per instance: Django makes a cache instance per thread, and one thread's timeout
+    # spares the others theirs.
+    _down_until: dict[str, float] = {}
+    _state_lock = threading.Lock()
 
     def __init__(self, server, params):
         super().__init__(server, params)
         import redis
 
         self._errors = (redis.RedisError, OSError)
-        self._unavailable_until = 0.0
-        self._state_lock = threading.Lock()
+        self._location = ",".join(self._servers)
 
     def _failed(self, exc: BaseException) -> None:
         with self._state_lock:
-            self._unavailable_until = time.monotonic() + self.RETRY_INTERVAL
+            self._down_until[self._location] = time.monotonic() + self.RETRY_INTERVAL
         self._log.log(logger, logging.WARNING, "redis", "cache unavailable, serving without it: %s: %s",
                       type(exc).__name__, exc)
 
@@ -84,7 +87,7 @@ class FailOpenRedisCache(RedisCache):
         """Ask Redis (whatever the recent failures); raises when it does not answer."""
         ok = self._cache.get_client(write=True).ping()
         with self._state_lock:
-            self._unavailable_until = 0.0
+            self._down_until.pop(self._location, None)
         return bool(ok)
 
     @_fail_open(lambda *a, **k: False)

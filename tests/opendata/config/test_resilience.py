@@ -153,6 +153,15 @@ def test_an_unreachable_redis_is_an_empty_cache_quickly(where, blackhole, caplog
         cache.ping()  # readiness asks Redis itself
 
 
+def test_one_thread_s_timeout_spares_the_others_theirs(blackhole):
+    url = f"redis://127.0.0.1:{blackhole.port}/0"
+    first, second = fail_open_cache(url), fail_open_cache(url)  # Django makes one instance per thread
+    assert first.get("k") is None  # waits for the socket timeout
+    started = time.monotonic()
+    assert second.get("k") is None
+    assert time.monotonic() - started < 0.1
+
+
 @pytest.mark.redis
 def test_the_fail_open_cache_works_when_redis_answers():
     import os
