@@ -30,7 +30,7 @@ run: load
 	@echo "  GraphQL:       http://$(HOST):$(PORT)/graphql/"
 	@echo "  Admin:         http://$(HOST):$(PORT)/admin/  (python manage.py createsuperuser first)"
 	@echo ""
-	DEBUG=$${DEBUG:-true} $(PY) manage.py runserver $(HOST):$(PORT)
+	DEBUG=$${DEBUG:-true} LOG_FORMAT=$${LOG_FORMAT:-text} $(PY) manage.py runserver $(HOST):$(PORT)
 
 # The production server: gunicorn with opendata/config/gunicorn.conf.py, DEBUG off whatever the shell
 # says. It needs SECRET_KEY (and the other settings of docs/operations.md) in the environment, which it
