@@ -30,13 +30,22 @@ run: load
 	@echo "  GraphQL:       http://$(HOST):$(PORT)/graphql/"
 	@echo "  Admin:         http://$(HOST):$(PORT)/admin/  (python manage.py createsuperuser first)"
 	@echo ""
-	DEBUG=$${DEBUG:-true} $(PY) manage.py runserver $(HOST):$(PORT)
+	DEBUG=$${DEBUG:-true} LOG_FORMAT=$${LOG_FORMAT:-text} $(PY) manage.py runserver $(HOST):$(PORT)
+
+# The production server: gunicorn with opendata/config/gunicorn.conf.py, DEBUG off whatever the shell
+# says. It needs SECRET_KEY (and the other settings of docs/operations.md) in the environment, which it
+# passes through:   SECRET_KEY=... make serve HOST=127.0.0.1 PORT=8000
+# Migrate first (make migrate, or manage.py migrate with the same DATABASE_URL).
+serve: install
+	DEBUG=false HOST=$(HOST) PORT=$(PORT) $(VENV)/bin/gunicorn -c opendata/config/gunicorn.conf.py
 
 test: install
 	$(PY) -m pytest $(PYTEST_ARGS)
 
+# Latency per scenario (bench/run.py), then 50 clients for 60 s against the production server (bench/load.py).
 bench: install
 	$(PY) bench/run.py
+	$(PY) bench/load.py
 
 schema: schema-rest schema-graphql
 

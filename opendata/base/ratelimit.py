@@ -42,6 +42,7 @@ from django.core.exceptions import ImproperlyConfigured
 from django.http import JsonResponse
 from graphql import GraphQLError
 
+from opendata.base.observability import client_address
 from opendata.base.api.auth import InvalidKey, authenticate_key
 from opendata.base.api.errors import problem_response
 
@@ -105,32 +106,23 @@ class Client:
     policy: Policy
 
 
-def client_address(request) -> str:
-    """The client's address: REMOTE_ADDR, or behind N trusted proxies the N-th address of
-    X-Forwarded-For from the right (each proxy appends the address it received the request from).
-    A header with fewer addresses than proxies, or not an address there: REMOTE_ADDR."""
-    address = request.META.get("REMOTE_ADDR", "")
-    trusted = settings.TRUSTED_PROXY_COUNT
-    if trusted > 0:
-        hops = [h.strip() for h in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",") if h.strip()]
-        if len(hops) >= trusted:
-            address = hops[-trusted]
+def bucket_address(request) -> str:
+    """The address an anonymous client is counted by: its address (observability.client_address, the
+    one home of trusted proxies), an IPv6 address by its whole /64 (one subscriber's)."""
+    address = client_address(request)
     try:
         ip = ipaddress.ip_address(address)
     except ValueError:
-        try:
-            ip = ipaddress.ip_address(request.META.get("REMOTE_ADDR", ""))
-        except ValueError:
-            return "unknown"
+        return address
     if ip.version == 6 and not ip.ipv4_mapped:
-        return str(ipaddress.ip_network(f"{ip}/64", strict=False))  # one subscriber's whole /64
+        return str(ipaddress.ip_network(f"{ip}/64", strict=False))
     return str(ip.ipv4_mapped or ip) if ip.version == 6 else str(ip)
 
 
 def client_of(request, actor) -> Client:
     if actor is not None and actor.is_authenticated:
         return Client(f"key:{actor.prefix}", policy(actor.tier))
-    return Client(f"addr:{client_address(request)}", policy("anonymous"))
+    return Client(f"addr:{bucket_address(request)}", policy("anonymous"))
 
 
 # -- counters ----------------------------------------------------------------------------------------

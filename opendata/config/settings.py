@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import datetime
 import os
 from pathlib import Path
 
-import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
+
+from opendata.config.cache import cache_settings
+from opendata.config.database import database_settings
+from opendata.config.logs import logging_config
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 
@@ -48,6 +52,8 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "graphene_django",
+    "csp",   # django-csp: the Content Security Policy of the HTML pages (CONTENT_SECURITY_POLICY below)
+    "axes",  # django-axes: admin logins throttled (AXES_* below)
     "opendata.base",
     "opendata.catalogue",
     "opendata.loader",
@@ -58,6 +64,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "opendata.config.middleware.RequestIDMiddleware",
+    "opendata.config.middleware.AccessLogMiddleware",  # one log line per request, whatever answers it
     "opendata.config.middleware.ContentSecurityPolicyMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -71,6 +78,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "opendata.config.middleware.DatabaseUnavailableMiddleware",  # 503, not 500, when the database is down
+    "axes.middleware.AxesMiddleware",  # last, as django-axes asks
 ]
 
 ROOT_URLCONF = "opendata.config.urls"
@@ -93,39 +102,16 @@ TEMPLATES = [
     },
 ]
 
-# Database: an embedded SQLite file unless DATABASE_URL says otherwise.
+# Database: an embedded SQLite file unless DATABASE_URL says otherwise. Connect, statement and lock
+# timeouts, persistent connections or the psycopg pool: opendata/config/database.py.
 DATABASE_URL = os.environ.get("DATABASE_URL") or f"sqlite:///{BASE_DIR / 'var' / 'opendata.sqlite3'}"
-_db = dj_database_url.parse(DATABASE_URL, conn_max_age=0)
-if _db["ENGINE"] == "django.db.backends.postgresql":
-    if env_bool("DATABASE_POOL", False):
-        # psycopg 3 pool (Django >= 5.1); persistent connections must be off with a pool.
-        _db["OPTIONS"] = {**_db.get("OPTIONS", {}), "pool": {"min_size": 2, "max_size": 10}}
-        _db["CONN_MAX_AGE"] = 0
-    else:
-        _db["CONN_MAX_AGE"] = int(os.environ.get("DATABASE_CONN_MAX_AGE", "600"))
-        _db["CONN_HEALTH_CHECKS"] = True
-elif _db["ENGINE"] == "django.db.backends.sqlite3":
-    _db.setdefault("OPTIONS", {})
-    # WAL lets readers run while the loader writes; the busy timeout avoids "database is locked".
-    _db["OPTIONS"].update({"timeout": 20, "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;"})
-    if _db["NAME"] and _db["NAME"] != ":memory:":
-        Path(_db["NAME"]).parent.mkdir(parents=True, exist_ok=True)
-DATABASES = {"default": _db}
+DATABASES = {"default": database_settings(DATABASE_URL)}
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
+# Redis when REDIS_URL is set (failing open: a request is served when Redis is down), else in-process.
 REDIS_URL = os.environ.get("REDIS_URL", "")
-if REDIS_URL:
-    CACHES = {
-        "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
-            "LOCATION": REDIS_URL,
-            "KEY_PREFIX": "opendata",
-            "TIMEOUT": 300,
-        }
-    }
-else:
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "TIMEOUT": 300}}
+CACHES = cache_settings(REDIS_URL)
 
 # API keys (opendata/keys/, read through this setting by opendata.base.api.auth) and the request
 # quota shared by REST and GraphQL (opendata/base/ratelimit.py; docs/rest.md: API keys, Rate limits).
@@ -148,14 +134,7 @@ def env_rates() -> dict[str, str]:
 
 API_RATE_LIMITS = env_rates()  # checked when the first request handler starts (RateLimitMiddleware)
 API_KEY_DEFAULT_TIER = "standard"
-# X-Forwarded-For is read only behind this many proxies of our own (each appends the address it saw);
-# 0: the header is ignored and the client is the address of the connection.
-TRUSTED_PROXY_COUNT = os.environ.get("TRUSTED_PROXY_COUNT", "") or "0"
-if not TRUSTED_PROXY_COUNT.isdigit():
-    raise ImproperlyConfigured(f"TRUSTED_PROXY_COUNT must be a number of proxies (0 or more), got {TRUSTED_PROXY_COUNT!r}")
-TRUSTED_PROXY_COUNT = int(TRUSTED_PROXY_COUNT)
-RATE_LIMIT_PATHS = r"^/(api|graphql)/"
-RATE_LIMIT_EXEMPT_PATHS: list[str] = []  # path prefixes never counted, e.g. "/api/healthz"
+RATE_LIMIT_PATHS = r"^/(api|graphql)/"  # less RATE_LIMIT_EXEMPT_PATHS (below, with the operations settings)
 RATE_LIMIT_REDIS_TIMEOUT = 0.2  # seconds to connect to or hear from Redis before counting in-process
 RATE_LIMIT_REDIS_RETRY = 5  # seconds without trying Redis again after it failed
 
@@ -189,13 +168,8 @@ X_FRAME_OPTIONS = "DENY"
 SESSION_COOKIE_HTTPONLY = True
 DATA_UPLOAD_MAX_MEMORY_SIZE = 1_000_000
 
-LOGGING = {
-    "version": 1,
-    "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
-    "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
-    "loggers": {"django.db.backends": {"level": "WARNING"}},
-}
+# One line per record, JSON by default (LOG_FORMAT=text for a terminal), time in UTC: opendata/config/logs.py.
+LOGGING = logging_config()
 
 # Any origin may read the API (it is public, read-only for anonymous users).
 CORS_ALLOW_ALL_ORIGINS = True
@@ -245,3 +219,62 @@ GRAPHENE = {
     # The GraphQL limits (depth, cost, page sizes, document size) live in opendata/base/graphql/limits.py;
     # no field of the schema reads graphene-django's RELAY_CONNECTION_MAX_LIMIT (DjangoConnectionField's).
 }
+
+
+# --- Operations (docs/operations.md): health checks, proxies, HTTPS, the HTML pages' policy, admin logins ---
+
+# Paths no rate limit applies to (the limiter reads this list): health checks, static files.
+RATE_LIMIT_EXEMPT_PATHS = ["/healthz", "/readyz", "/static/"]
+
+# Proxies in front of the server that append to X-Forwarded-For: the client address (logs, admin login
+# throttling) is the one the farthest of them saw (opendata.base.observability.client_address).
+# X-Forwarded-For is read only behind this many proxies of our own (each appends the address it saw);
+# 0: the header is ignored and the client is the address of the connection (also for rate limits).
+TRUSTED_PROXY_COUNT = os.environ.get("TRUSTED_PROXY_COUNT", "") or "0"
+if not TRUSTED_PROXY_COUNT.isdigit():
+    raise ImproperlyConfigured(f"TRUSTED_PROXY_COUNT must be a number of proxies (0 or more), got {TRUSTED_PROXY_COUNT!r}")
+TRUSTED_PROXY_COUNT = int(TRUSTED_PROXY_COUNT)
+
+# HTTPS=true: the site is served over HTTPS only (check --deploy passes with no warning). Behind a proxy
+# that terminates TLS, SECURE_PROXY_SSL_HEADER names the header it sets (X-Forwarded-Proto: https).
+HTTPS = env_bool("HTTPS", False)
+if os.environ.get("SECURE_PROXY_SSL_HEADER"):
+    SECURE_PROXY_SSL_HEADER = ("HTTP_" + os.environ["SECURE_PROXY_SSL_HEADER"].upper().replace("-", "_"), "https")
+SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", HTTPS)
+SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$"]  # probes speak plain HTTP to the process
+SECURE_HSTS_SECONDS = int(os.environ.get("SECURE_HSTS_SECONDS", "31536000" if HTTPS else "0"))
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", HTTPS)
+SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", HTTPS)
+SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = HTTPS
+CSRF_TRUSTED_ORIGINS = [o.strip() for o in os.environ.get("CSRF_TRUSTED_ORIGINS", "").split(",") if o.strip()]
+
+# The HTML pages (GraphiQL, Swagger UI, Redoc, the admin) load everything from this API: nothing may
+# reach another origin, so a visitor's browser talks to no third party (the Redoc bundle would fetch
+# its logo from a CDN). Inline scripts and styles stay allowed: those pages are built with them.
+# django-csp writes it on HTML responses (opendata.config.middleware.ContentSecurityPolicyMiddleware).
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'", "'unsafe-inline'"],
+        "style-src": ["'self'", "'unsafe-inline'"],
+        "img-src": ["'self'", "data:"],
+        "font-src": ["'self'", "data:"],
+        "connect-src": ["'self'"],
+        "worker-src": ["'self'", "blob:"],
+        "frame-ancestors": ["'none'"],
+        "base-uri": ["'self'"],
+        "form-action": ["'self'"],
+    },
+}
+
+# Admin logins: after AXES_FAILURE_LIMIT wrong passwords for one username from one address, that
+# pair is refused (429) for AXES_COOLOFF_MINUTES; a successful login resets the count.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_FAILURE_LIMIT = int(os.environ.get("AXES_FAILURE_LIMIT", "5"))
+AXES_COOLOFF_TIME = datetime.timedelta(minutes=float(os.environ.get("AXES_COOLOFF_MINUTES", "15")))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_CLIENT_IP_CALLABLE = "opendata.base.observability.client_address"

@@ -1,4 +1,4 @@
-"""The URL map: the REST API per version, GraphQL, the admin."""
+"""The URL map: the REST API per version, GraphQL, the admin, the health checks."""
 
 from django.contrib import admin
 from django.http import JsonResponse
@@ -10,6 +10,7 @@ from django.views.generic import RedirectView
 from opendata.base.api.errors import unknown_version
 from opendata.base.api.versioning import API_VERSIONS
 from opendata.base.graphql.views import PublicGraphQLView
+from opendata.config import health
 from opendata.config.schema import schema
 
 
@@ -29,6 +30,9 @@ urlpatterns = [
     # A public API takes POSTs from any origin without a CSRF token: it keeps no session to protect.
     path("graphql/", csrf_exempt(PublicGraphQLView.as_view(schema=schema)), name="graphql"),
     path("admin/", admin.site.urls),
+    # Liveness and readiness (opendata/config/health.py); settings.RATE_LIMIT_EXEMPT_PATHS lists them.
+    path("healthz", health.healthz, name="healthz"),
+    path("readyz", health.readyz, name="readyz"),
 ]
 
 # problem+json for /api/ paths, Django's pages elsewhere

@@ -2,14 +2,21 @@
 
 DRF exceptions go through `problem_exception_handler`; Django's own 404 and 500 (a URL that
 matches no route, an unhandled exception) go through `handler404`/`handler500` for /api/ paths.
+
+A database that is down, refuses connections or cancels a statement (statement or lock timeout)
+is not a fault of this request: it is answered 503 with `Retry-After` (`database_unavailable`), by
+the DRF handler, by `DatabaseUnavailableMiddleware` (opendata/config/middleware.py) for other views,
+and by `handler500` for what fails in a middleware.
 """
 
 from __future__ import annotations
 
 import json
 import logging
+import sys
 from http import HTTPStatus
 
+from django.db import InterfaceError, OperationalError
 from django.http import HttpResponse, HttpResponsePermanentRedirect
 from django.urls import Resolver404, resolve
 from django.views import defaults
@@ -17,8 +24,13 @@ from rest_framework import exceptions, status
 
 from opendata.base.api.versioning import API_VERSIONS
 from opendata.base.models import isoformat_utc
+from opendata.base.observability import EveryInterval
 
 logger = logging.getLogger(__name__)
+
+#: Seconds a client is asked to wait when the database is unavailable (about a connect timeout).
+DATABASE_RETRY_AFTER = 5
+_outage_log = EveryInterval(10)
 
 PROBLEM_MEDIA_TYPE = "application/problem+json"
 PROBLEM_BASE = "tag:opendata.changchun,2025:problem/"
@@ -70,6 +82,7 @@ FIX_HINTS = {
     406: "Ask for application/json, text/csv or application/x-ndjson (Accept header or ?format=json|csv|ndjson).",
     410: "The record was withdrawn; list the collection with updated_since and include_deleted=true to sync deletions.",
     429: "Wait for the number of seconds in the Retry-After header, then retry.",
+    503: "The service is briefly unavailable: retry after the number of seconds in the Retry-After header.",
     500: "This is a fault of the server; retry later and report the X-Request-ID if it persists.",
 }
 
@@ -104,11 +117,39 @@ def _flatten(detail) -> list[str]:
     return [str(detail)]
 
 
+def is_database_unavailable(exc: BaseException | None) -> bool:
+    """The database is down, unreachable, or cancelled the statement (timeout): Django wraps each of
+    these as OperationalError (a closed connection as InterfaceError). Other database errors
+    (integrity, programming) are faults of the code and stay 500s."""
+    return isinstance(exc, (OperationalError, InterfaceError))
+
+
+def database_unavailable(request, exc: BaseException | None = None) -> HttpResponse:
+    """503 with Retry-After: problem+json for the API and GraphQL, a line of text elsewhere (the admin).
+    The cause is logged once per interval per process, not for every request it fails."""
+    _outage_log.log(logger, logging.WARNING, "database", "database unavailable: %s: %s",
+                    type(exc).__name__ if exc else "-", str(exc).strip().splitlines()[0] if exc and str(exc) else "")
+    headers = {"Retry-After": str(DATABASE_RETRY_AFTER)}
+    if request is not None and not request.path.startswith(("/api/", "/graphql")):
+        response = HttpResponse("The service is briefly unavailable; retry in a few seconds.\n", status=503,
+                                content_type="text/plain; charset=utf-8")
+        response["Retry-After"] = headers["Retry-After"]
+        return response
+    return problem_response(request, status_code=503, type_name="service-unavailable",
+                            detail=f"The database did not answer in time; retry in {DATABASE_RETRY_AFTER} seconds.",
+                            headers=headers)
+
+
 def problem_exception_handler(exc, context):
     request = context.get("request")
     django_request = getattr(request, "_request", request)
     if isinstance(exc, NotModified):
         return exc.response
+    if is_database_unavailable(exc):
+        from rest_framework.views import set_rollback
+
+        set_rollback()
+        return database_unavailable(django_request, exc)
     if isinstance(exc, exceptions.ValidationError):
         detail = exc.detail if isinstance(exc.detail, dict) else {"non_field_errors": exc.detail}
         invalid = [{"name": name, "reason": " ".join(_flatten(msgs))} for name, msgs in detail.items()]
@@ -139,7 +180,12 @@ def problem_exception_handler(exc, context):
     if isinstance(exc, Gone) and exc.deleted_at is not None:
         extra["deleted_at"] = isoformat_utc(exc.deleted_at)
     if isinstance(exc, exceptions.NotAcceptable):
-        extra["available_formats"] = ["application/json", "text/csv", "application/x-ndjson"]
+        view = context.get("view")
+        formats = ([r.media_type for r in view.renderer_classes] if view is not None
+                   else ["application/json", "text/csv", "application/x-ndjson"])
+        extra["available_formats"] = formats
+        if view is not None and len(formats) == 1:  # one format: the hint names it, not the collections' three
+            extra["how_to_fix"] = f"Ask for {formats[0]} (or send no Accept header)."
     return problem_response(django_request, status_code=response.status_code, detail=detail, type_name=type_name,
                             headers=headers, **{k: v for k, v in extra.items() if v is not None})
 
@@ -158,6 +204,8 @@ def handler404(request, exception=None):
 
 
 def handler500(request):
+    if is_database_unavailable(sys.exc_info()[1]):  # raised in a middleware, or not caught before
+        return database_unavailable(request, sys.exc_info()[1])
     if not _is_api(request):
         return defaults.server_error(request)
     return problem_response(request, status_code=500, type_name="server-error",

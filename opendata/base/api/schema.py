@@ -87,6 +87,9 @@ ERRORS = {
     "500": ("A fault of the server.", _problem_example(
         500, "server-error", "Internal Server Error", "The server failed to answer this request.",
         "/api/v1/observations/")),
+    "503": ("The database is briefly unavailable (down, or the query timed out); see Retry-After.", _problem_example(
+        503, "service-unavailable", "Service Unavailable",
+        "The database did not answer in time; retry in 5 seconds.", "/api/v1/observations/")),
 }
 
 HEADERS = {
@@ -272,7 +275,7 @@ class AutoSchema(openapi.AutoSchema):
         responses["304"] = {"description": "Not Modified: the ETag (If-None-Match) or date (If-Modified-Since) "
                                            "still matches; no body.",
                             "headers": {k: {"schema": {"type": "string"}, "description": v} for k, v in HEADERS.items()}}
-        codes = ["400", "401", "404", "406", "429", "500"]
+        codes = ["400", "401", "404", "406", "429", "500", "503"]
         if "{key}" in self.path:
             codes.insert(3, "410")
         for code in codes:

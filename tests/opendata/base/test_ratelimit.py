@@ -13,7 +13,7 @@ from django.core.exceptions import ImproperlyConfigured
 from django.test import RequestFactory
 
 from opendata.base import ratelimit
-from opendata.base.ratelimit import LIMITER, MemoryCounters, client_address, parse_rate, query_units
+from opendata.base.ratelimit import LIMITER, MemoryCounters, bucket_address, parse_rate, query_units
 from opendata.keys.models import ApiKey
 from tests import api_helpers as h
 
@@ -71,10 +71,10 @@ def test_a_graphql_query_costs_a_unit_per_hundred_records(requested, units):
     (1, "not-an-address", "10.0.0.2", "10.0.0.2"),
     (0, "", "2001:db8:1:2:3:4:5:6", "2001:db8:1:2::/64"),  # an IPv6 subscriber by its /64
 ])
-def test_client_address(settings, trusted, forwarded, remote, client):
+def test_bucket_address(settings, trusted, forwarded, remote, client):
     settings.TRUSTED_PROXY_COUNT = trusted
     request = RequestFactory().get(REST, REMOTE_ADDR=remote, HTTP_X_FORWARDED_FOR=forwarded)
-    assert client_address(request) == client
+    assert bucket_address(request) == client
 
 
 def test_memory_counters_refuse_without_counting_and_start_a_new_window(monkeypatch):

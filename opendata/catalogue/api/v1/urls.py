@@ -9,7 +9,9 @@ LIST, DETAIL = {"get": "list"}, {"get": "retrieve"}
 urlpatterns = [
     path("sources/", views.SourceViewSet.as_view(LIST), name="source-list"),
     path("sources/<str:key>/", views.SourceViewSet.as_view(DETAIL), name="source-detail"),
-    path("sources/<str:key>/text/", views.SourceViewSet.as_view({"get": "text"}), name="source-text"),
+    # The action's own initkwargs (its text/plain renderer), as a DRF router would pass them.
+    path("sources/<str:key>/text/", views.SourceViewSet.as_view({"get": "text"}, **views.SourceViewSet.text.kwargs),
+         name="source-text"),
     path("regions/", views.RegionViewSet.as_view(LIST), name="region-list"),
     path("regions/<str:key>/", views.RegionViewSet.as_view(DETAIL), name="region-detail"),
     path("regions/<str:key>/children/", views.RegionChildrenViewSet.as_view(LIST), name="region-children"),

@@ -109,3 +109,19 @@ def test_catalogue_csv(client):
     assert text == "code,name_zh\r\nagriculture,农业\r\n"
     one = h.get(client, "/api/v1/topics/agriculture/?format=csv&fields=code,name_zh&bom=true")
     assert one.content.decode("utf-8") == "\ufeffcode,name_zh\r\nagriculture,农业\r\n"
+
+
+@pytest.mark.parametrize("accept", ["text/plain", "text/plain; charset=utf-8", "text/*", "*/*", None])
+def test_source_text_answers_a_client_asking_for_text_plain(client, accept):
+    SourceFactory(slug="a-plan")
+    response = h.get(client, "/api/v1/sources/a-plan/text/", **({"Accept": accept} if accept else {}))
+    assert response.status_code == 200, response.content[:300]
+    assert response["Content-Type"] == "text/plain; charset=utf-8"
+    assert response.content.decode().startswith("全市粮食产量")
+    assert response["ETag"] and "Accept" in response["Vary"]
+
+
+def test_source_text_refuses_json_naming_the_one_format_it_has(client):
+    SourceFactory(slug="a-plan")
+    problem = h.problem(client, "/api/v1/sources/a-plan/text/", 406, Accept="application/json")
+    assert problem["available_formats"] == ["text/plain"] and "text/plain" in problem["how_to_fix"]

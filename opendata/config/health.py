@@ -1,0 +1,73 @@
+"""Health checks for a process manager or a load balancer: plain JSON, no rate limit, no cache headers.
+
+- `/healthz`: the process answers (liveness). Touches neither the database nor the cache, so a
+  database outage never gets a healthy process restarted.
+- `/readyz`: the database and the cache answer, each within a short timeout (readiness): 200, or 503
+  with `Retry-After` and the reason of each failed check (the error's class; the details go to the log).
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+
+from django.core.cache import cache
+from django.db import connection
+from django.http import JsonResponse
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_safe
+
+from opendata.base.api.errors import DATABASE_RETRY_AFTER
+
+logger = logging.getLogger(__name__)
+
+#: A check's statement may take this long (PostgreSQL), on top of the connect timeout.
+CHECK_STATEMENT_TIMEOUT_MS = 1000
+
+
+@never_cache
+@require_safe
+def healthz(request):
+    return JsonResponse({"status": "ok"})
+
+
+def check_database() -> None:
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql" and not connection.in_atomic_block:
+            cursor.execute(f"SET statement_timeout = {CHECK_STATEMENT_TIMEOUT_MS}")
+            try:
+                cursor.execute("SELECT 1")
+            finally:
+                cursor.execute("RESET statement_timeout")  # the connection's own (DATABASE_STATEMENT_TIMEOUT)
+        else:
+            cursor.execute("SELECT 1")
+
+
+def check_cache() -> None:
+    ping = getattr(cache, "ping", None)
+    if ping is not None:  # FailOpenRedisCache: ask Redis itself, not the fail-open layer
+        ping()
+    else:
+        cache.get("readyz")
+
+
+@never_cache
+@require_safe
+def readyz(request):
+    checks, ready = {}, True
+    for name, check in (("database", check_database), ("cache", check_cache)):
+        started = time.perf_counter()
+        try:
+            check()
+        except Exception as exc:  # any failure of a dependency makes the process not ready
+            ready = False
+            checks[name] = {"ok": False, "error": type(exc).__name__,
+                            "ms": round((time.perf_counter() - started) * 1000, 1)}
+            logger.warning("readiness: %s check failed: %s: %s", name, type(exc).__name__, exc)
+        else:
+            checks[name] = {"ok": True, "ms": round((time.perf_counter() - started) * 1000, 1)}
+    response = JsonResponse({"status": "ready" if ready else "unavailable", "checks": checks},
+                            status=200 if ready else 503)
+    if not ready:
+        response["Retry-After"] = str(DATABASE_RETRY_AFTER)
+    return response
