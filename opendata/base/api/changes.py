@@ -100,13 +100,15 @@ class ChangeListView(APIView):
             "without `after` (from the first change) or with `after=now`; store `next_cursor`; read `next` "
             "until `more` is false, then poll it. Replaying `after` of each entry gives every record as it is."),
         parameters=[
-            OpenApiParameter("after", OpenApiTypes.STR, description=(
+            OpenApiParameter("after", {"type": "string", "pattern": "^(now|[A-Za-z0-9_-]{1,100})$"}, description=(
                 "Read the entries after this cursor (`next_cursor` or an entry's `cursor`); `now`: from the present "
                 "on. Without it: from the first change."), examples=[OpenApiExample("from the present", value="now")]),
-            OpenApiParameter("resource", OpenApiTypes.STR, description=(
+            OpenApiParameter("resource", {"type": "string", "pattern": (
+                "^(" + "|".join(change_resources()) + ")(,(" + "|".join(change_resources()) + ")){0,20}$")}, description=(
                 "Comma-separated resources to list: " + ", ".join(f"`{r}`" for r in change_resources())
                 + ". Default: all."), examples=[OpenApiExample("facts", value="observation,project_status,event")]),
-            OpenApiParameter("page_size", OpenApiTypes.INT, description="Entries per page, 1 to 1000 (default 50)."),
+            OpenApiParameter("page_size", {"type": "integer", "minimum": 1, "maximum": 1000, "default": 50},
+                             description="Entries per page, 1 to 1000 (default 50)."),
         ],
         responses=OpenApiResponse(ChangePageSerializer, description=(
             "One page of the feed, oldest change first, with where to read on (also in the `Link` header, "
