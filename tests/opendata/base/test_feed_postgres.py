@@ -120,3 +120,64 @@ def test_a_rolled_back_transaction_leaves_no_entry_and_holds_nothing_back():
     topic("kept", "t2")
     entries, _ = read_feed(after=start)
     assert [e.key for e in entries] == ["kept"]
+
+
+def replayed(entries) -> dict:
+    """Each record's `after` in its last entry, in feed order: what a client following the feed holds."""
+    return {(e.resource, e.key): e.after for e in entries}
+
+
+def as_it_is(model, key) -> dict:
+    from opendata.base.snapshots import snapshot
+
+    return snapshot(model._base_manager.get(**{model.public_key: key}))
+
+
+@pytest.mark.parametrize("buffered", [False, True], ids=["services", "loader-buffered"])
+def test_a_record_changed_by_an_older_transaction_after_a_newer_one_ends_on_the_older_ones_state(buffered):
+    """T2 takes its transaction id first (it writes topic a), T1 then changes topic x and commits, and
+    T2 changes x after it: x is as T2 left it, and so is the last entry of x in feed order."""
+    from opendata.base.services import ChangeRecorder
+    from opendata.catalogue.models import Topic
+    from opendata.catalogue.services import topic_update
+
+    for code in ("a", "x"):
+        topic(code, "setup")
+    settle()
+    start = change_list().next
+    t2_wrote, t1_committed = threading.Event(), threading.Event()
+
+    def t2_update(code, name):
+        if not buffered:
+            topic_update(key=code, data={"name_en": name}, actor="t2")
+            return
+        record = Topic.objects.select_for_update().get(code=code)  # as the loader writes: save, record, flush
+        before = recorder.snapshot(record)
+        record.name_en = name
+        record.save()
+        recorder.record(record, before=before)
+
+    recorder = ChangeRecorder(actor="t2", buffered=buffered)
+
+    def t2():
+        with transaction.atomic():
+            t2_update("a", "a by t2")  # T2 takes its transaction id
+            t2_wrote.set()
+            assert t1_committed.wait(WAIT)
+            t2_update("x", "x by t2")  # after T1 (a higher id) committed its change of x
+            recorder.flush()
+
+    def t1():
+        assert t2_wrote.wait(WAIT)
+        topic_update(key="x", data={"name_en": "x by t1"}, actor="t1")
+        t1_committed.set()
+
+    join_t2 = in_thread(t2)
+    in_thread(t1)()
+    join_t2()
+
+    entries, _ = read_feed(after=start)
+    assert [(e.key, e.actor) for e in entries] == [("a", "t2"), ("x", "t1"), ("x", "t2")]
+    assert entries[0].txid < entries[1].txid == entries[2].txid  # T2's entry of x follows T1's
+    assert Topic.objects.get(code="x").name_en == "x by t2"
+    assert replayed(entries)[("topic", "x")] == as_it_is(Topic, "x")
