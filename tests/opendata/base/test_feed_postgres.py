@@ -181,3 +181,63 @@ def test_a_record_changed_by_an_older_transaction_after_a_newer_one_ends_on_the_
     assert entries[0].txid < entries[1].txid == entries[2].txid  # T2's entry of x follows T1's
     assert Topic.objects.get(code="x").name_en == "x by t2"
     assert replayed(entries)[("topic", "x")] == as_it_is(Topic, "x")
+
+
+def wait_for_a_lock_wait() -> None:
+    """Until a session of this database waits for a lock."""
+    import time
+
+    deadline = time.monotonic() + WAIT
+    while time.monotonic() < deadline:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
+                           "AND wait_event_type = 'Lock'")
+            if cursor.fetchone()[0]:
+                return
+        time.sleep(0.02)
+    raise AssertionError("no session waited for a lock")
+
+
+def test_a_project_deleted_while_its_status_is_changed_deletes_the_status_as_changed():
+    """The statuses deleted with a project are read locked: a status changed by a transaction still
+    running when the deletion starts is tombstoned as that transaction left it."""
+    from projects.models import ProjectStatus
+    from projects.services import project_delete, project_status_update, project_update
+    from tests.write_helpers import build_world, quote
+
+    build_world()
+    project_update(key="metro-line-6", data={"timeline": [{
+        "status": "construction_started", "kind": "actual", "date_start": "2025-01-01", "date_end": "2025-12-31",
+        "date_precision": "year", "date_label": "2025", "citations": [quote("地铁6号线开工建设")]}]}, actor="setup")
+    status = ProjectStatus.objects.get(project__slug="metro-line-6")
+    settle()
+    start = change_list().next
+    t1_wrote, t2_waits = threading.Event(), threading.Event()
+
+    def t1():
+        with transaction.atomic():
+            project_status_update(key=status.uid, data={"date_label": "in 2025"}, actor="t1")
+            t1_wrote.set()
+            assert t2_waits.wait(WAIT)
+
+    def t2():
+        assert t1_wrote.wait(WAIT)
+        project_delete(key="metro-line-6", actor="t2")
+
+    join_t1 = in_thread(t1)
+    try:
+        assert t1_wrote.wait(WAIT)
+        join_t2 = in_thread(t2)
+        wait_for_a_lock_wait()  # T2 waits for T1's lock on the status
+    finally:
+        t2_waits.set()
+    join_t1()
+    join_t2()
+
+    entries, _ = read_feed(after=start)
+    assert [(e.resource, e.operation, e.actor) for e in entries] == [
+        ("project_status", "update", "t1"), ("project_status", "delete", "t2"), ("project", "delete", "t2")]
+    tombstone = entries[1]
+    assert tombstone.before == entries[0].after  # the status as T1 left it, not as T2 first read it
+    assert tombstone.after["date_label"] == "in 2025"
+    assert replayed(entries)[("project_status", str(status.uid))] == as_it_is(ProjectStatus, status.uid)
