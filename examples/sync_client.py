@@ -4,7 +4,7 @@
     python examples/sync_client.py --api http://127.0.0.1:8000 --db mirror.sqlite3 \\
         [--resource observation,indicator] [--once] [--key KEY] [--interval 30]
 
-Standard library only (Python 3.9+). The protocol is described in docs/sync.md; in short:
+Standard library only (Python 3.8 or later). The protocol is described in docs/sync.md; in short:
 
 - `GET /api/v1/changes/?after=<cursor>` lists changes oldest first; each carries the record's
   snapshot `after` the change (for a deletion: its last state, with `deleted_at` set: a tombstone).
