@@ -127,7 +127,8 @@ class Change(models.Model):
     itself, so a change and its entry commit, or roll back, together. `after` is the record's
     public snapshot (opendata.base.snapshots) after the change (for a delete: its last state with
     `deleted_at` set), `before` the one before it (null for a create). `txid` is the writing
-    transaction on PostgreSQL, which orders the feed (opendata.base.selectors.change_list).
+    transaction on PostgreSQL (or a later one's, whose entry of the same record this one follows:
+    ChangeRecorder), which orders the feed (opendata.base.selectors.change_list).
     """
 
     Operation = ChangeOperation

@@ -5,12 +5,15 @@ in an order that never lets an entry appear behind a cursor already handed out, 
 transactions commit in another order than the one they wrote in:
 
 - On PostgreSQL an entry's position is (`txid`, `id`): the writing transaction's id, then the
-  entry's. A page shows only entries whose transaction is below the *horizon*, the oldest
-  transaction still running when the page is read (`pg_snapshot_xmin(pg_current_snapshot())`). Every
-  transaction below it has ended, so all its entries are visible, and every transaction still to
-  commit has a txid at or above it, so its entries will sort after any position handed out so far.
-  An entry of a transaction that committed while an older one still runs waits, unseen, until the
-  older one ends; then both appear, in txid order, after the reader's cursor.
+  entry's. (When a transaction changes a record after a newer transaction committed its own change
+  of it, its entry takes the newer one's `txid`, so that each record's entries come in the order
+  they were written: services.ChangeRecorder. An entry's `txid` is never below its transaction's.)
+  A page shows only entries whose `txid` is below the *horizon*, the oldest transaction still
+  running when the page is read (`pg_snapshot_xmin(pg_current_snapshot())`). Every transaction
+  below it has ended, so all its entries are visible, and every transaction still to commit has an
+  id at or above it, so its entries will sort after any position handed out so far. An entry of a
+  transaction that committed while an older one still runs waits, unseen, until the older one
+  ends; then both appear, in txid order, after the reader's cursor.
 - On SQLite writes are serial (one writer holds the database lock until it commits), so ids are
   allocated in commit order: the position is (0, `id`), and the horizon is the highest id committed.
 

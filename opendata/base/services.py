@@ -74,6 +74,7 @@ from dataclasses import dataclass
 from typing import Any, NamedTuple
 
 from django.db import connection, transaction
+from django.db.models import Max
 from django.db.models.expressions import RawSQL
 from django.utils import timezone
 
@@ -144,11 +145,23 @@ class StaleVersion(WriteError):
 # -- the change log ----------------------------------------------------------------------------------
 
 
-def _txid_sql() -> RawSQL | None:
-    """The writing transaction's id, taken by the INSERT itself (PostgreSQL only)."""
+def _txid_sql(resource: str, key: str) -> RawSQL | None:
+    """An entry's `txid`, taken by the INSERT itself (PostgreSQL only): the writing transaction's id,
+    or the record's latest entry's `txid` when that is higher (see `ChangeRecorder`)."""
     if connection.vendor == "postgresql":
-        return RawSQL("pg_current_xact_id()::text::bigint", ())
+        return RawSQL(f"GREATEST(pg_current_xact_id()::text::bigint, (SELECT MAX(txid) FROM {Change._meta.db_table} "
+                      "WHERE resource = %s AND key = %s))", (resource, key))
     return None
+
+
+def _follow_records(entries: list[Change], txid: int) -> None:
+    """Raise the `txid` of buffered entries to their record's latest entry's, when higher: the entries
+    of newer transactions (txid above this one's) that committed while this one ran, in one query."""
+    newer = {(resource, key): top for resource, key, top in (
+        Change.objects.filter(txid__gt=txid).order_by().values("resource", "key").annotate(top=Max("txid"))
+        .values_list("resource", "key", "top"))}
+    for entry in entries:
+        entry.txid = max(txid, newer.get((entry.resource, entry.key), txid))
 
 
 def current_txid() -> int | None:
@@ -181,7 +194,16 @@ class ChangeRecorder:
     `record(record, before=...)` writes one entry (nothing when the snapshot did not change); by
     default each entry is inserted at once, with the transaction id taken by the INSERT. With
     `buffered=True` (the loader) entries wait for `flush()`, one bulk insert at the end of the
-    transaction. `keys` remembers related records' public keys across snapshots."""
+    transaction. `keys` remembers related records' public keys across snapshots.
+
+    On PostgreSQL an entry's `txid` is the writing transaction's id, unless the record's latest entry
+    has a higher one: then that one. A transaction's id is taken at its first write, so a transaction
+    may change a record after a newer one (a higher id) committed its own change of it (the record's
+    row lock orders the two: the older transaction wrote something else first, then waited for the
+    lock). With its own id, its entry would come first in the feed, and replaying the feed would end
+    on the newer transaction's state, which is no longer the record's. Following the record's latest
+    entry keeps each record's entries in the order they were written; the feed's guarantee holds,
+    since every cursor handed out while this transaction runs is below its own id (selectors.py)."""
 
     def __init__(self, *, actor: str, keys: Keys | None = None, buffered: bool = False):
         self.actor = check_actor(actor)
@@ -201,7 +223,7 @@ class ChangeRecorder:
         if self.buffered:
             self.pending.append(entry)
             return entry
-        entry.txid = _txid_sql()
+        entry.txid = _txid_sql(entry.resource, entry.key)
         entry.save(force_insert=True)
         if entry.txid is not None:
             del entry.__dict__["txid"]  # the expression's value: read from the row if asked for
@@ -211,8 +233,8 @@ class ChangeRecorder:
         entries, self.pending = self.pending, []
         if entries:
             txid = current_txid()
-            for entry in entries:
-                entry.txid = txid
+            if txid is not None:
+                _follow_records(entries, txid)
             Change.objects.bulk_create(entries, batch_size=500)
         return len(entries)
 

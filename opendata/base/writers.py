@@ -538,8 +538,8 @@ class Writer:
             if record.deleted_at is not None:
                 return Write(record, None)
             at = timezone.now()
-            for name in self.owned:  # deleted with it, at the same moment (see restore)
-                for child in getattr(record, name).alive():
+            for name in self.owned:  # deleted with it, at the same moment (see restore), read locked as they are
+                for child in getattr(record, name).alive().order_by("pk").select_for_update():
                     recorder.soft_delete(child, at=at)
             problems = live_referrers(record)
             if problems:
@@ -564,7 +564,7 @@ class Writer:
             change = recorder.record(record, before=before, after={
                 **before, "deleted_at": None, "updated_at": isoformat_utc(record.updated_at)})
             for name in self.owned:  # what was deleted with it comes back with it
-                for child in getattr(record, name).filter(deleted_at=deleted_at):
+                for child in getattr(record, name).filter(deleted_at=deleted_at).order_by("pk").select_for_update():
                     child_links = {f.name: list(getattr(child, f.name).all()) for f in child._meta.many_to_many}
                     problems = [Problem(f"{name}.{p.field}", f"{child.public_id}: {p.message}")
                                 for p in dead_references(child, child_links)]

@@ -120,3 +120,124 @@ def test_a_rolled_back_transaction_leaves_no_entry_and_holds_nothing_back():
     topic("kept", "t2")
     entries, _ = read_feed(after=start)
     assert [e.key for e in entries] == ["kept"]
+
+
+def replayed(entries) -> dict:
+    """Each record's `after` in its last entry, in feed order: what a client following the feed holds."""
+    return {(e.resource, e.key): e.after for e in entries}
+
+
+def as_it_is(model, key) -> dict:
+    from opendata.base.snapshots import snapshot
+
+    return snapshot(model._base_manager.get(**{model.public_key: key}))
+
+
+@pytest.mark.parametrize("buffered", [False, True], ids=["services", "loader-buffered"])
+def test_a_record_changed_by_an_older_transaction_after_a_newer_one_ends_on_the_older_ones_state(buffered):
+    """T2 takes its transaction id first (it writes topic a), T1 then changes topic x and commits, and
+    T2 changes x after it: x is as T2 left it, and so is the last entry of x in feed order."""
+    from opendata.base.services import ChangeRecorder
+    from opendata.catalogue.models import Topic
+    from opendata.catalogue.services import topic_update
+
+    for code in ("a", "x"):
+        topic(code, "setup")
+    settle()
+    start = change_list().next
+    t2_wrote, t1_committed = threading.Event(), threading.Event()
+
+    def t2_update(code, name):
+        if not buffered:
+            topic_update(key=code, data={"name_en": name}, actor="t2")
+            return
+        record = Topic.objects.select_for_update().get(code=code)  # as the loader writes: save, record, flush
+        before = recorder.snapshot(record)
+        record.name_en = name
+        record.save()
+        recorder.record(record, before=before)
+
+    recorder = ChangeRecorder(actor="t2", buffered=buffered)
+
+    def t2():
+        with transaction.atomic():
+            t2_update("a", "a by t2")  # T2 takes its transaction id
+            t2_wrote.set()
+            assert t1_committed.wait(WAIT)
+            t2_update("x", "x by t2")  # after T1 (a higher id) committed its change of x
+            recorder.flush()
+
+    def t1():
+        assert t2_wrote.wait(WAIT)
+        topic_update(key="x", data={"name_en": "x by t1"}, actor="t1")
+        t1_committed.set()
+
+    join_t2 = in_thread(t2)
+    in_thread(t1)()
+    join_t2()
+
+    entries, _ = read_feed(after=start)
+    assert [(e.key, e.actor) for e in entries] == [("a", "t2"), ("x", "t1"), ("x", "t2")]
+    assert entries[0].txid < entries[1].txid == entries[2].txid  # T2's entry of x follows T1's
+    assert Topic.objects.get(code="x").name_en == "x by t2"
+    assert replayed(entries)[("topic", "x")] == as_it_is(Topic, "x")
+
+
+def wait_for_a_lock_wait() -> None:
+    """Until a session of this database waits for a lock."""
+    import time
+
+    deadline = time.monotonic() + WAIT
+    while time.monotonic() < deadline:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
+                           "AND wait_event_type = 'Lock'")
+            if cursor.fetchone()[0]:
+                return
+        time.sleep(0.02)
+    raise AssertionError("no session waited for a lock")
+
+
+def test_a_project_deleted_while_its_status_is_changed_deletes_the_status_as_changed():
+    """The statuses deleted with a project are read locked: a status changed by a transaction still
+    running when the deletion starts is tombstoned as that transaction left it."""
+    from projects.models import ProjectStatus
+    from projects.services import project_delete, project_status_update, project_update
+    from tests.write_helpers import build_world, quote
+
+    build_world()
+    project_update(key="metro-line-6", data={"timeline": [{
+        "status": "construction_started", "kind": "actual", "date_start": "2025-01-01", "date_end": "2025-12-31",
+        "date_precision": "year", "date_label": "2025", "citations": [quote("地铁6号线开工建设")]}]}, actor="setup")
+    status = ProjectStatus.objects.get(project__slug="metro-line-6")
+    settle()
+    start = change_list().next
+    t1_wrote, t2_waits = threading.Event(), threading.Event()
+
+    def t1():
+        with transaction.atomic():
+            project_status_update(key=status.uid, data={"date_label": "in 2025"}, actor="t1")
+            t1_wrote.set()
+            assert t2_waits.wait(WAIT)
+
+    def t2():
+        assert t1_wrote.wait(WAIT)
+        project_delete(key="metro-line-6", actor="t2")
+
+    join_t1 = in_thread(t1)
+    try:
+        assert t1_wrote.wait(WAIT)
+        join_t2 = in_thread(t2)
+        wait_for_a_lock_wait()  # T2 waits for T1's lock on the status
+    finally:
+        t2_waits.set()
+    join_t1()
+    join_t2()
+
+    entries, _ = read_feed(after=start)
+    assert [(e.resource, e.operation, e.actor) for e in entries] == [
+        ("project_status", "update", "t1"), ("project_status", "delete", "t2"), ("project", "delete", "t2")]
+    tombstone = entries[1]
+    assert tombstone.before == entries[0].after  # the status as T1 left it, not as T2 first read it
+    assert tombstone.after["date_label"] == "in 2025"
+    assert replayed(entries)[("project_status", str(status.uid))] == as_it_is(ProjectStatus, status.uid)
