@@ -20,6 +20,7 @@ from graphql import (
     GraphQLNonNull,
     InlineFragmentNode,
     OperationDefinitionNode,
+    Undefined,
     ValidationRule,
     get_named_type,
     value_from_ast,
@@ -125,7 +126,7 @@ class _Walk:
             name = argument.name.value
             if name in ("first", "last") and name in definition.args:
                 value = value_from_ast(argument.value, definition.args[name].type, self.variables)
-                if value is None:
+                if value is None or value is Undefined:  # null, or a variable the request left out
                     continue
                 if not isinstance(value, int) or not 0 <= value <= MAX_PAGE_SIZE:
                     self.cost.errors.append((

@@ -127,3 +127,9 @@ def test_connections_and_edges_are_known_by_their_graphene_types_not_their_names
     schema = graphene.Schema(query=Query).graphql_schema
     cost = limits.measure(schema, parse("{ items(first: 3) { edges { node { name } } } }"), None, None)
     assert (cost.depth, cost.requested) == (2, 3)
+
+
+def test_a_page_size_variable_left_out_counts_the_default_page(client):
+    response = post(client, "query($n: Int) { observations(first: $n) { nodes { uid } } }")
+    assert response.status_code == 200, response.content
+    assert response.json()["extensions"]["cost"]["requested"] == limits.DEFAULT_PAGE_SIZE
