@@ -1,13 +1,15 @@
-"""The GraphQL schema: each app's root fields and the Relay `node` field. Read-only: no mutations."""
+"""The GraphQL schema: each app's root fields, the change feed and the Relay `node` field. Read-only:
+no mutations."""
 
 import graphene
 
 from indicators.graphql.queries import Query as IndicatorQuery
+from opendata.base.graphql.changes import Query as ChangeQuery
 from opendata.catalogue.graphql.queries import Query as CatalogueQuery
 from projects.graphql.queries import Query as ProjectQuery
 
 
-class Query(IndicatorQuery, ProjectQuery, CatalogueQuery, graphene.ObjectType):
+class Query(ChangeQuery, IndicatorQuery, ProjectQuery, CatalogueQuery, graphene.ObjectType):
     node = graphene.relay.Node.Field(description="Any record by its global `id`.")
 
 
