@@ -3,6 +3,9 @@
 One walk of the operation (fragments expanded) computes its depth, the number of fields it selects
 and its cost: an upper bound of the records it can return, each connection counting its page size
 (`first`/`last`, else the default page) multiplied by the page sizes of the connections above it.
+A mutation field (a write) costs MUTATION_COST, plus one per item of its list arguments (the rows
+of a bulk upsert), on top of what its payload selects; a request holds at most MAX_MUTATIONS of
+them, aliases included.
 """
 
 from __future__ import annotations
@@ -34,6 +37,8 @@ MAX_COST = 10_000  # records a query may return at most (see module docstring)
 MAX_PAGE_SIZE = 100  # `first` and `last`: the one GraphQL page cap (connections.PageArgs checks it at run time)
 DEFAULT_PAGE_SIZE = 50  # a connection asked without `first` or `last`
 LIST_ESTIMATE = 10  # records assumed for a plain list (a project's regions, an indicator's targets)
+MUTATION_COST = 100  # a write costs as much as a page of 100 records (one unit of the rate limit)
+MAX_MUTATIONS = 10  # mutation fields in one request, aliases included
 
 
 @dataclass
@@ -43,6 +48,7 @@ class QueryCost:
     requested: int = 0
     depth: int = 0
     fields: int = 0
+    mutations: int = 0
     errors: list[tuple[str, str, list]] = field(default_factory=list)
 
     def as_extension(self) -> dict:
@@ -100,6 +106,8 @@ class _Walk:
         if definition is None:
             return
         self.cost.fields += 1
+        if parent is self.schema.mutation_type:
+            self.mutation(node, definition)
         wrapper = is_connection(parent) or is_edge(parent, self.schema)
         if not wrapper:
             depth += 1
@@ -119,6 +127,17 @@ class _Walk:
             count = multiplier
             self.cost.requested += count
         self.selection_set(type_, node.selection_set, count, depth, seen)
+
+    def mutation(self, node: FieldNode, definition) -> None:
+        """A write: MUTATION_COST, and one more per item of a list argument (a bulk upsert's rows)."""
+        self.cost.mutations += 1
+        self.cost.requested += MUTATION_COST
+        for argument in node.arguments:
+            declared = definition.args.get(argument.name.value)
+            if declared is not None and _is_list(declared.type):
+                value = value_from_ast(argument.value, declared.type, self.variables)
+                if isinstance(value, list):
+                    self.cost.requested += len(value)
 
     def page_size(self, node: FieldNode, definition) -> int:
         sizes = {}
@@ -158,6 +177,10 @@ def measure(schema, document, variables: dict | None, operation_name: str | None
     if cost.fields > MAX_FIELDS:
         cost.errors.append(("TOO_MANY_FIELDS", f"The query selects {cost.fields} fields (fragments expanded, "
                             f"aliases included); the limit is {MAX_FIELDS}.", [operation]))
+    if cost.mutations > MAX_MUTATIONS:
+        cost.errors.append(("TOO_MANY_MUTATIONS", f"The request holds {cost.mutations} mutations (aliases included); "
+                            f"the limit is {MAX_MUTATIONS}. Send them in several requests, or observations in one "
+                            "bulk upsert.", [operation]))
     if cost.requested > MAX_COST:
         cost.errors.append(("QUERY_TOO_COSTLY", f"The query may return up to {cost.requested} records; the limit "
                             f"is {MAX_COST}. Ask for smaller pages with `first` or `last` (a connection without "
