@@ -10,8 +10,8 @@ what REST and the admin write, through the same services, with the same rules an
     deleteTopic(code: String!, expectedVersion: String): TopicPayload
     restoreTopic(code: String!, expectedVersion: String): TopicPayload
 
-with `TopicPayload { topic version operation }`; `.bulk_upsert(service)` adds a bulk upsert
-(`bulkUpsertObservations(rows: [ObservationInput!]!)`). Each app lists its resources in its
+with `TopicPayload { topic version operation }`; `.bulk_upsert(service, name=...)` adds a bulk
+upsert (`bulkUpsertObservations(rows: [ObservationInput!]!)`). Each app lists its resources in its
 `graphql/mutations.py`; opendata/config/schema.py composes them into the `Mutation` type.
 
 - **Inputs** are generated from the Writer, the fields its service reads (`data`), written as REST's
@@ -32,7 +32,8 @@ with `TopicPayload { topic version operation }`; `.bulk_upsert(service)` adds a 
   `periods[0].end`). The service's transaction rolled back: nothing was written.
 - **One mutation field, one service call, one transaction.** The fields of one request run in
   order, each committed on its own: a later one failing does not undo an earlier one (send a bulk
-  upsert for all or nothing).
+  upsert for all or nothing). graphene-django's `ATOMIC_MUTATIONS` setting plays no part:
+  PublicGraphQLView executes documents itself.
 - **The payload** holds the record as written, re-read with the plan of what its selection asks for
   (opendata.base.graphql.fields: joins and nested lists in a fixed number of queries, as for a
   look-up; a deleted record too), its `version` (`record_version`, what `expectedVersion` compares;
