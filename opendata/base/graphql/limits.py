@@ -16,6 +16,9 @@ The cost is an upper bound of the work a query asks for, in records:
 - each introspection root (`__schema`, `__type`) counts `INTROSPECTION_COST`, whatever it selects,
   and its fields count against `MAX_FIELDS` (graphql-core's own rule refuses type lists nested
   three deep: `types { fields { type { fields { type { fields`).
+- each mutation field (a write) counts MUTATION_COST records, plus one per item of its list
+  arguments (the rows of a bulk upsert), on top of what its payload selects; a request holds at
+  most MAX_MUTATIONS of them, aliases included.
 """
 
 from __future__ import annotations
@@ -35,6 +38,7 @@ from graphql import (
     OperationDefinitionNode,
     SchemaMetaFieldDef,
     TypeMetaFieldDef,
+    Undefined,
     ValidationRule,
     get_named_type,
     is_introspection_type,
@@ -51,6 +55,8 @@ DEFAULT_PAGE_SIZE = 50  # a connection asked without `first` or `last`
 LIST_ESTIMATE = 10  # records assumed for a plain list (a project's regions, an indicator's targets)
 QUERY_COST = 100  # each SQL query a query's shape needs: at most 100 queries in a request
 INTROSPECTION_COST = 500  # each `__schema` or `__type`: at most 20 in a query
+MUTATION_COST = 100  # a write counts as a page of 100 records (one unit of the rate limit)
+MAX_MUTATIONS = 10  # mutation fields in one request, aliases included
 
 
 @dataclass
@@ -66,6 +72,7 @@ class QueryCost:
     queries: int = 0
     depth: int = 0
     fields: int = 0
+    mutations: int = 0
     errors: list[tuple[str, str, list]] = field(default_factory=list)
 
     def as_extension(self) -> dict:
@@ -82,6 +89,7 @@ class Measure:
     fixed: int = 0  # introspection roots
     fields: int = 0
     depth: int = 0
+    mutations: int = 0
 
     @property
     def cost(self) -> int:
@@ -89,7 +97,7 @@ class Measure:
 
     def __add__(self, other: Measure) -> Measure:  # two selections side by side
         return Measure(self.records + other.records, self.queries + other.queries, self.fixed + other.fixed,
-                       self.fields + other.fields, max(self.depth, other.depth))
+                       self.fields + other.fields, max(self.depth, other.depth), self.mutations + other.mutations)
 
 
 def is_connection(type_) -> bool:
@@ -132,6 +140,9 @@ def check(measure: Measure) -> Measure:
     if measure.fields > MAX_FIELDS:
         raise LimitPassed("TOO_MANY_FIELDS", f"The query selects more than {MAX_FIELDS} fields (at least "
                           f"{measure.fields}, fragments expanded, aliases included).", measure)
+    if measure.mutations > MAX_MUTATIONS:
+        raise LimitPassed("TOO_MANY_MUTATIONS", f"The request holds more than {MAX_MUTATIONS} mutations (aliases "
+                          "included). Send them in several requests, or observations in one bulk upsert.", measure)
     if measure.cost > MAX_COST:
         raise LimitPassed("QUERY_TOO_COSTLY", f"The query costs more than {MAX_COST} (at least {measure.cost}: "
                           f"{measure.records} records, {measure.queries} SQL queries). Ask for smaller pages with "
@@ -204,8 +215,23 @@ class _Walk:
             count, records, queries = LIST_ESTIMATE, LIST_ESTIMATE, 1
         else:  # one record: joined to its parent's, or, at the root, a look-up of its own
             count, records, queries = 1, 1, int(parent is self.schema.query_type)
+        mutations = 0
+        if parent is self.schema.mutation_type:  # a write, and the record it answers with (read again)
+            mutations, records, queries = 1, records + self.write_cost(node, definition), queries + 1
         return Measure(records=records + count * sub.records, queries=queries + sub.queries, fixed=sub.fixed,
-                       fields=1 + sub.fields, depth=(0 if wrapper else 1) + sub.depth)
+                       fields=1 + sub.fields, depth=(0 if wrapper else 1) + sub.depth,
+                       mutations=mutations + sub.mutations)
+
+    def write_cost(self, node: FieldNode, definition) -> int:
+        """A write: MUTATION_COST, and one more per item of a list argument (a bulk upsert's rows)."""
+        cost = MUTATION_COST
+        for argument in node.arguments:
+            declared = definition.args.get(argument.name.value)
+            if declared is not None and _is_list(declared.type):
+                value = value_from_ast(argument.value, declared.type, self.variables)
+                if isinstance(value, list):
+                    cost += len(value)
+        return cost
 
     def page_size(self, node: FieldNode, definition) -> int:
         sizes = {}
@@ -213,7 +239,7 @@ class _Walk:
             name = argument.name.value
             if name in ("first", "last") and name in definition.args:
                 value = value_from_ast(argument.value, definition.args[name].type, self.variables)
-                if value is None:
+                if value is None or value is Undefined:  # null, or a variable the request left out
                     continue
                 if not isinstance(value, int) or not 0 <= value <= MAX_PAGE_SIZE:
                     raise LimitPassed("PAGE_SIZE_OUT_OF_RANGE",
@@ -242,7 +268,7 @@ def measure(schema, document, variables: dict | None, operation_name: str | None
         measured = passed.measure
         cost.errors.append((passed.code, passed.message, passed.nodes or [operation]))
     cost.requested, cost.records, cost.queries = measured.cost, measured.records, measured.queries
-    cost.depth, cost.fields = measured.depth, measured.fields
+    cost.depth, cost.fields, cost.mutations = measured.depth, measured.fields, measured.mutations
     return cost
 
 

@@ -234,3 +234,9 @@ def test_a_few_look_ups_are_cheap(client):
     aliases = " ".join(f'a{i}: indicator(code: "grain-output") {{ code }}' for i in range(10))
     payload = post(client, f"{{ {aliases} }}").json()
     assert payload["extensions"]["cost"]["requested"] == 10 * (1 + limits.QUERY_COST)
+
+
+def test_a_page_size_variable_left_out_counts_the_default_page(client):
+    response = post(client, "query($n: Int) { observations(first: $n) { nodes { uid } } }")
+    assert response.status_code == 200, response.content
+    assert response.json()["extensions"]["cost"]["requested"] == limits.DEFAULT_PAGE_SIZE + limits.QUERY_COST

@@ -17,8 +17,15 @@ def test_committed_sdl_matches_the_code(tmp_path):
     )
 
 
-def test_the_schema_is_read_only():
+def test_the_schema_writes_only_through_mutations():
+    """Writes are mutations (opendata/base/graphql/mutations.py): the five of every resource and the bulk
+    upsert of observations; no subscriptions."""
     from opendata.config.schema import schema
 
-    assert schema.graphql_schema.mutation_type is None
+    mutation = schema.graphql_schema.mutation_type
+    resources = ["Topic", "Region", "Unit", "Source", "Citation", "Indicator", "Observation", "Project",
+                 "ProjectStatus", "EventSeries", "Event"]
+    expected = {f"{verb}{resource}" for verb in ("create", "update", "upsert", "delete", "restore")
+                for resource in resources} | {"bulkUpsertObservations"}
+    assert set(mutation.fields) == expected
     assert schema.graphql_schema.subscription_type is None
