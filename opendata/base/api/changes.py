@@ -27,6 +27,7 @@ from rest_framework.views import APIView
 
 from opendata.base.api.caching import EPOCH, canonical_url, conditional_response, contract_salt, set_validators
 from opendata.base.api.errors import InvalidParameters, NotModified
+from opendata.base.api.auth import authenticate_key
 from opendata.base.api.pagination import parse_page_size
 from opendata.base.api.renderers import StrictContentNegotiation, UTF8JSONRenderer
 from opendata.base.api.versioning import add_deprecation_headers
@@ -69,10 +70,16 @@ class ChangeSerializer(serializers.Serializer):
         "as public identifiers, lists of references sorted."))
     after = serializers.DictField(help_text="The record after the change (for a delete: its last state, with "
                                             "`deleted_at`).")
+    actor = serializers.CharField(required=False, help_text=(
+        "Who made the change (an API key's name and prefix, an admin user, `loader`): only for requests that "
+        "send an API key, as in GraphQL's `changes`; anonymous readers get the entry without it."))
 
     def to_representation(self, change):
-        return {"cursor": Cursor.of(change).encode(), "at": isoformat_utc(change.at), "resource": change.resource,
-                "key": change.key, "operation": change.operation, "before": change.before, "after": change.after}
+        entry = {"cursor": Cursor.of(change).encode(), "at": isoformat_utc(change.at), "resource": change.resource,
+                 "key": change.key, "operation": change.operation, "before": change.before, "after": change.after}
+        if self.context.get("with_actor"):
+            entry["actor"] = change.actor
+        return entry
 
 
 class ChangePageSerializer(serializers.Serializer):
@@ -142,15 +149,16 @@ class ChangeListView(APIView):
 
         page = change_list(after=after, resource=resources, limit=size)
         token = page.next.encode()
+        with_actor = authenticate_key(request) is not None
         body = {
             "next": replace_query_param(request.build_absolute_uri(), "after", token),
             "next_cursor": token,
             "more": page.more,
-            "results": ChangeSerializer(page.changes, many=True).data,
+            "results": ChangeSerializer(page.changes, many=True, context={"with_actor": with_actor}).data,
         }
         etag = '"' + hashlib.sha256("\n".join([
             canonical_url(request._request), token, str(page.more), ",".join(str(c.id) for c in page.changes),
-            contract_salt()]).encode()).hexdigest()[:32] + '"'
+            contract_salt(), f"actor={with_actor}"]).encode()).hexdigest()[:32] + '"'
         last_modified = page.changes[-1].at if page.changes else EPOCH
         not_modified = conditional_response(request._request, etag=etag, last_modified=last_modified)
         if not_modified is not None:
@@ -160,5 +168,5 @@ class ChangeListView(APIView):
 
     def finalize_response(self, request, response, *args, **kwargs):
         response = super().finalize_response(request, response, *args, **kwargs)
-        patch_vary_headers(response, ["Accept"])
+        patch_vary_headers(response, ["Accept", "Authorization"])  # a key's holder also sees `actor`
         return add_deprecation_headers(response, getattr(request, "version", None))

@@ -124,3 +124,19 @@ def test_responses_conform_to_the_committed_schema(client, feed_world):
 def test_a_page_costs_two_queries_whatever_its_size(client, feed_world, django_assert_num_queries, size):
     with django_assert_num_queries(2):  # the horizon, then the page
         assert h.get(client, f"{URL}?page_size={size}&resource=topic,citation").status_code == 200
+
+
+def test_who_made_a_change_is_shown_to_key_holders_only(client, feed_world):
+    """The issue's entry says who made the change; anonymous readers do not learn curators' names
+    (as in GraphQL's `changes`). The ETag and Vary tell the two answers apart."""
+    from opendata.keys.models import ApiKey
+
+    _, key = ApiKey.objects.create_key(name="sync-reader")
+    topic_update(key="agriculture", data={"name_en": "Farming"}, actor="curator-ann")
+    settle()
+    anonymous = client.get("/api/v1/changes/?resource=topic&page_size=1000", headers={"Accept": "application/json"})
+    keyed = client.get("/api/v1/changes/?resource=topic&page_size=1000",
+                       headers={"Accept": "application/json", "Authorization": f"Bearer {key}"})
+    assert all("actor" not in e for e in anonymous.json()["results"])
+    assert keyed.json()["results"][-1]["actor"] == "curator-ann"
+    assert anonymous["ETag"] != keyed["ETag"] and "Authorization" in keyed["Vary"]
