@@ -11,8 +11,8 @@ poll `after: endCursor` later. `after: "now"` starts at the present. Cursors nev
 
 Each node is one change of one record: `resource`, `key`, `operation`, `at`, the record's public
 snapshot after the change (`data`, REST's `after`) and before it (`before`, null for a create), as
-JSON. `actor` (who wrote it) is shown only to requests with an API key: REST's feed leaves it out
-while the feed is public, and an anonymous GraphQL request gets null.
+JSON. `actor` (who wrote it) is shown only to requests with an API key, as in REST's feed; an
+anonymous request gets null.
 """
 
 from __future__ import annotations
