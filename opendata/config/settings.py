@@ -197,15 +197,16 @@ LOGGING = {
     "loggers": {"django.db.backends": {"level": "WARNING"}},
 }
 
-# Any origin may read the API (it is public, read-only for anonymous users).
+# Any origin may read the API (it is public, read-only for anonymous users; writes need an API key).
 CORS_ALLOW_ALL_ORIGINS = True
-CORS_ALLOW_METHODS = ["GET", "HEAD", "OPTIONS", "POST"]
+CORS_ALLOW_METHODS = ["GET", "HEAD", "OPTIONS", "POST", "PUT", "PATCH", "DELETE"]
 CORS_EXPOSE_HEADERS = ["ETag", "Last-Modified", "Link", "X-Request-ID", "X-Total-Count", "Deprecation", "Sunset",
-                       "Retry-After", "RateLimit", "RateLimit-Policy", "WWW-Authenticate"]
+                       "Retry-After", "RateLimit", "RateLimit-Policy", "WWW-Authenticate",
+                       "Location", "Idempotent-Replayed"]  # writes (opendata/base/api/writes.py)
 CORS_URLS_REGEX = r"^/(api|graphql)/.*$"
-# Conditional requests and request ids from browsers (they trigger a preflight).
+# Conditional requests and request ids from browsers (they trigger a preflight); writes' preconditions and keys.
 CORS_ALLOW_HEADERS = ["accept", "content-type", "user-agent", "x-requested-with", "authorization", "x-csrftoken",
-                      "if-none-match", "if-modified-since", "x-request-id"]
+                      "if-none-match", "if-modified-since", "x-request-id", "if-match", "idempotency-key"]
 
 REST_FRAMEWORK = {
     "DEFAULT_VERSIONING_CLASS": "opendata.base.api.versioning.PathVersioning",
