@@ -236,6 +236,18 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    # The choice lists of the write bodies, one enum component each, named after the model's choices.
+    "ENUM_NAME_OVERRIDES": {
+        "OperationEnum": "opendata.base.models.ChangeOperation",  # the change feed's, named so before the writes
+        "DatePrecisionEnum": "opendata.base.models.DatePrecision",
+        "FactKindEnum": "opendata.base.models.FactKind",
+        "RegionKindEnum": "opendata.catalogue.models.RegionKind",
+        "ComparatorEnum": "indicators.models.Comparator",
+        "ProjectStageEnum": "projects.models.ProjectStage",
+        "StatusDatePrecisionEnum": "projects.models.StatusDatePrecision",
+        "EventKindEnum": "projects.models.EventKind",
+        "EventStatusEnum": "projects.models.EventStatus",
+    },
 }
 
 GRAPHENE = {
