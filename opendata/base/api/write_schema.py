@@ -221,7 +221,7 @@ WRITE_ERRORS = {
              "and the record exists."),
             _example(412, "precondition-failed", "Precondition Failed", "The topic 'agriculture' changed since the "
                      "version in If-Match (\"4c1d…\"); its ETag is now \"9a0b…\".", "/api/v1/topics/agriculture/")),
-    "413": ("The body is larger than the endpoint takes (1 MB; bulk: 20 MB).",
+    "413": ("The body is larger than the endpoint takes (1 MB; bulk: 5 MB).",
             _example(413, "body-too-large", "Content Too Large", "The body is larger than 1000000 bytes, the limit "
                      "of this endpoint.", "/api/v1/topics/")),
     "415": ("The body is not `application/json`.", _example(

@@ -402,8 +402,10 @@ class BulkUpsertMixin:
     all or none (422 naming each bad row's index and field); a summary on success."""
 
     bulk_service: Callable | None = None   # staticmethod(observation_bulk_upsert)
-    max_bulk_rows = 10_000
-    max_bulk_bytes = 20_000_000
+    # The services upsert row by row (~10-20 ms a row, measured on SQLite and PostgreSQL): 1,000 rows keep
+    # a request well within a worker's timeout (30 s); more needs a set-based bulk path in the services.
+    max_bulk_rows = 1_000
+    max_bulk_bytes = 5_000_000
 
     def bulk_upsert(self, request, *args, **kwargs):
         body = self.read_body(request, limit=self.max_bulk_bytes)
