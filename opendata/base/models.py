@@ -165,3 +165,30 @@ class Change(models.Model):
 
     def __str__(self) -> str:
         return f"{self.operation} {self.resource} {self.key}"
+
+
+class IdempotentRequest(models.Model):
+    """A write answered under an `Idempotency-Key` (opendata/base/api/idempotency.py): a retry with
+    the same key, by the same client, gets this answer again instead of writing twice.
+
+    Stored in the database, in the transaction of the write itself, so that every server process
+    agrees and a write and its remembered answer commit together; the unique (owner, key) makes a
+    concurrent retry wait for the first and then replay it. Kept `IDEMPOTENCY_TTL` (24 h)."""
+
+    owner = models.CharField(max_length=150, editable=False, help_text="The client: its API key's prefix")
+    key = models.CharField(max_length=255, editable=False, help_text="The Idempotency-Key header as sent")
+    fingerprint = models.CharField(max_length=64, editable=False, help_text=(
+        "SHA-256 of the method, path, body and client of the first request"))
+    method = models.CharField(max_length=8, editable=False)
+    path = models.CharField(max_length=2000, editable=False)
+    status = models.PositiveSmallIntegerField(editable=False)
+    body = models.JSONField(null=True, editable=False)
+    headers = models.JSONField(default=dict, editable=False)
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    expires_at = models.DateTimeField(db_index=True, editable=False)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["owner", "key"], name="idempotent_request_owner_key")]
+
+    def __str__(self) -> str:
+        return f"{self.owner} {self.key}: {self.method} {self.path} -> {self.status}"

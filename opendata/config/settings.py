@@ -171,15 +171,16 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = 1_000_000
 # One line per record, JSON by default (LOG_FORMAT=text for a terminal), time in UTC: opendata/config/logs.py.
 LOGGING = logging_config()
 
-# Any origin may read the API (it is public, read-only for anonymous users).
+# Any origin may read the API (it is public, read-only for anonymous users; writes need an API key).
 CORS_ALLOW_ALL_ORIGINS = True
-CORS_ALLOW_METHODS = ["GET", "HEAD", "OPTIONS", "POST"]
+CORS_ALLOW_METHODS = ["GET", "HEAD", "OPTIONS", "POST", "PUT", "PATCH", "DELETE"]
 CORS_EXPOSE_HEADERS = ["ETag", "Last-Modified", "Link", "X-Request-ID", "X-Total-Count", "Deprecation", "Sunset",
-                       "Retry-After", "RateLimit", "RateLimit-Policy", "WWW-Authenticate"]
+                       "Retry-After", "RateLimit", "RateLimit-Policy", "WWW-Authenticate",
+                       "Location", "Idempotent-Replayed"]  # writes (opendata/base/api/writes.py)
 CORS_URLS_REGEX = r"^/(api|graphql)/.*$"
-# Conditional requests and request ids from browsers (they trigger a preflight).
+# Conditional requests and request ids from browsers (they trigger a preflight); writes' preconditions and keys.
 CORS_ALLOW_HEADERS = ["accept", "content-type", "user-agent", "x-requested-with", "authorization", "x-csrftoken",
-                      "if-none-match", "if-modified-since", "x-request-id"]
+                      "if-none-match", "if-modified-since", "x-request-id", "if-match", "idempotency-key"]
 
 REST_FRAMEWORK = {
     "DEFAULT_VERSIONING_CLASS": "opendata.base.api.versioning.PathVersioning",
@@ -209,6 +210,18 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    # The choice lists of the write bodies, one enum component each, named after the model's choices.
+    "ENUM_NAME_OVERRIDES": {
+        "OperationEnum": "opendata.base.models.ChangeOperation",  # the change feed's, named so before the writes
+        "DatePrecisionEnum": "opendata.base.models.DatePrecision",
+        "FactKindEnum": "opendata.base.models.FactKind",
+        "RegionKindEnum": "opendata.catalogue.models.RegionKind",
+        "ComparatorEnum": "indicators.models.Comparator",
+        "ProjectStageEnum": "projects.models.ProjectStage",
+        "StatusDatePrecisionEnum": "projects.models.StatusDatePrecision",
+        "EventKindEnum": "projects.models.EventKind",
+        "EventStatusEnum": "projects.models.EventStatus",
+    },
 }
 
 GRAPHENE = {

@@ -1,19 +1,20 @@
-"""v1 routes of indicators and observations."""
+"""v1 routes of indicators and observations: read and write (observations in bulk too)."""
 
 from django.urls import path
 
 from indicators import links
 from indicators.api.v1 import views
 from opendata.base.api.views import link_route
+from opendata.base.api.writes import BULK_ACTIONS, write_routes
 
-LIST, DETAIL = {"get": "list"}, {"get": "retrieve"}
+LIST = {"get": "list"}
 
 urlpatterns = [
-    path("indicators/", views.IndicatorViewSet.as_view(LIST), name="indicator-list"),
-    path("indicators/<str:key>/", views.IndicatorViewSet.as_view(DETAIL), name="indicator-detail"),
+    *write_routes("indicators", views.IndicatorViewSet, "indicator"),
     path("indicators/<str:key>/observations/", views.IndicatorObservationViewSet.as_view(LIST),
          name="indicator-observations"),
-    path("observations/", views.ObservationViewSet.as_view(LIST), name="observation-list"),
-    path("observations/<str:key>/", views.ObservationViewSet.as_view(DETAIL), name="observation-detail"),
+    # Before observations/<key>/: "bulk" is no uid.
+    path("observations/bulk/", views.ObservationViewSet.as_view(dict(BULK_ACTIONS)), name="observation-bulk"),
+    *write_routes("observations", views.ObservationViewSet, "observation"),
     link_route(links.SOURCE_OBSERVATIONS, views.ObservationViewSet),
 ]

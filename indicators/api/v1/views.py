@@ -1,14 +1,16 @@
-"""v1 views of indicators and observations, and of the observations nested under an indicator or a source."""
+"""v1 views of indicators and observations, and of the observations nested under an indicator or a source; both
+collections written through the indicators' services (opendata.base.api.writes), observations in bulk too."""
 
 from __future__ import annotations
 
 from drf_spectacular.utils import extend_schema, extend_schema_view
 
-from indicators import selectors
+from indicators import selectors, services
 from indicators.api.v1.serializers import IndicatorDetailSerializer, IndicatorSerializer, ObservationSerializer
 from indicators.filters import IndicatorFilterSet, ObservationFilterSet
 from indicators.models import Indicator, Observation
 from opendata.base.api.views import Parent, PublicViewSet
+from opendata.base.api.writes import BulkUpsertMixin, WritableMixin
 from opendata.catalogue.models import Citation, Region, Source, Topic, Unit
 
 OBSERVATION_TABLES = (Observation, Indicator, Region, Unit, Topic, Citation, Source)
@@ -20,15 +22,16 @@ OBSERVATION_TABLES = (Observation, Indicator, Region, Unit, Topic, Citation, Sou
         "One indicator with `targets`: each target beside the result for the same region and period, and "
         "whether it was met.")),
 )
-class IndicatorViewSet(PublicViewSet):
+class IndicatorViewSet(WritableMixin, PublicViewSet):
     entity, label, export_name = "indicator", "indicator", "indicators"
+    writes, writer, resource_name = services.INDICATOR_WRITES, services.INDICATOR, "indicators"
     selector = staticmethod(selectors.indicator_list)
     serializer_class = IndicatorSerializer
     filterset_class = IndicatorFilterSet
     cache_models = OBSERVATION_TABLES
 
     def get_serializer_class(self):
-        return IndicatorDetailSerializer if self.action == "retrieve" else IndicatorSerializer
+        return IndicatorSerializer if self.action == "list" else IndicatorDetailSerializer  # writes answer as GET
 
 
 @extend_schema_view(
@@ -37,8 +40,10 @@ class IndicatorViewSet(PublicViewSet):
         "`format=csv` or `format=ndjson` streams every matching observation.")),
     retrieve=extend_schema(summary="Get an observation"),
 )
-class ObservationViewSet(PublicViewSet):
+class ObservationViewSet(BulkUpsertMixin, WritableMixin, PublicViewSet):
     entity, label, export_name = "observation", "observation", "observations"
+    writes, writer, resource_name = services.OBSERVATION_WRITES, services.OBSERVATION, "observations"
+    bulk_service = staticmethod(services.observation_bulk_upsert)
     selector = staticmethod(selectors.observation_list)
     serializer_class = ObservationSerializer
     filterset_class = ObservationFilterSet

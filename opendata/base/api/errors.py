@@ -78,7 +78,7 @@ FIX_HINTS = {
     401: "Send a valid API key as `Authorization: Bearer <key>` (reading needs none).",
     403: "This API key may not do this; ask the API's administrators for a key with the scope it needs.",
     404: "Check the identifier (codes and slugs are case-sensitive); the collection lists every record.",
-    405: "This API is read-only: use GET (or HEAD, OPTIONS).",
+    405: "This URL does not take this method; the Allow header lists the methods it takes.",
     406: "Ask for application/json, text/csv or application/x-ndjson (Accept header or ?format=json|csv|ndjson).",
     410: "The record was withdrawn; list the collection with updated_since and include_deleted=true to sync deletions.",
     429: "Wait for the number of seconds in the Retry-After header, then retry.",
@@ -177,6 +177,9 @@ def problem_exception_handler(exc, context):
         404: "not-found", 405: "method-not-allowed", 406: "not-acceptable", 410: "gone", 429: "rate-limited",
     }.get(response.status_code)
     extra = {"title": getattr(exc, "title", None), "how_to_fix": getattr(exc, "how_to_fix", None)}
+    # An exception may bring members and headers of its own (the writes' `errors`, a 412's ETag).
+    extra.update(getattr(exc, "problem_extensions", None) or {})
+    headers.update(getattr(exc, "problem_headers", None) or {})
     if isinstance(exc, Gone) and exc.deleted_at is not None:
         extra["deleted_at"] = isoformat_utc(exc.deleted_at)
     if isinstance(exc, exceptions.NotAcceptable):

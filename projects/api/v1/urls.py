@@ -1,24 +1,21 @@
-"""v1 routes of projects, project statuses, events and event series."""
+"""v1 routes of projects, project statuses, events and event series: read and write."""
 
 from django.urls import path
 
 from opendata.base.api.views import link_route
+from opendata.base.api.writes import write_routes
 from projects import links
 from projects.api.v1 import views
 
-LIST, DETAIL = {"get": "list"}, {"get": "retrieve"}
+LIST = {"get": "list"}
 
 urlpatterns = [
-    path("projects/", views.ProjectViewSet.as_view(LIST), name="project-list"),
-    path("projects/<str:key>/", views.ProjectViewSet.as_view(DETAIL), name="project-detail"),
+    *write_routes("projects", views.ProjectViewSet, "project"),
     path("projects/<str:key>/timeline/", views.ProjectTimelineViewSet.as_view(LIST), name="project-timeline"),
     path("projects/<str:key>/events/", views.ProjectEventViewSet.as_view(LIST), name="project-events"),
-    path("project-statuses/", views.ProjectStatusViewSet.as_view(LIST), name="project-status-list"),
-    path("project-statuses/<str:key>/", views.ProjectStatusViewSet.as_view(DETAIL), name="project-status-detail"),
-    path("events/", views.EventViewSet.as_view(LIST), name="event-list"),
-    path("events/<str:key>/", views.EventViewSet.as_view(DETAIL), name="event-detail"),
-    path("event-series/", views.EventSeriesViewSet.as_view(LIST), name="event-series-list"),
-    path("event-series/<str:key>/", views.EventSeriesViewSet.as_view(DETAIL), name="event-series-detail"),
+    *write_routes("project-statuses", views.ProjectStatusViewSet, "project-status"),
+    *write_routes("events", views.EventViewSet, "event"),
+    *write_routes("event-series", views.EventSeriesViewSet, "event-series"),
     path("event-series/<str:key>/events/", views.EventSeriesEventViewSet.as_view(LIST), name="event-series-events"),
     link_route(links.SOURCE_PROJECT_STATUSES, views.ProjectStatusViewSet),
     link_route(links.SOURCE_EVENTS, views.EventViewSet),

@@ -1,12 +1,14 @@
-"""v1 views of projects, their timeline statements, events and event series (and their nested collections)."""
+"""v1 views of projects, their timeline statements, events and event series (and their nested collections);
+each collection written through the projects' services (opendata.base.api.writes)."""
 
 from __future__ import annotations
 
 from drf_spectacular.utils import extend_schema, extend_schema_view
 
 from opendata.base.api.views import Parent, PublicViewSet
+from opendata.base.api.writes import WritableMixin
 from opendata.catalogue.models import Citation, Region, Source, Topic
-from projects import selectors
+from projects import selectors, services
 from projects.api.v1.serializers import (
     EventSerializer,
     EventSeriesSerializer,
@@ -24,8 +26,10 @@ EVENT_TABLES = (Event, EventSeries, Region, Project, Citation, Source)
     list=extend_schema(summary="List projects", description="Named projects, each with its status timeline."),
     retrieve=extend_schema(summary="Get a project"),
 )
-class ProjectViewSet(PublicViewSet):
+class ProjectViewSet(WritableMixin, PublicViewSet):
     entity, label, export_name = "project", "project", "projects"
+    writes, writer, resource_name = services.PROJECT_WRITES, services.PROJECT, "projects"
+    nested_writers = (("timeline", services.PROJECT_STATUS),)  # a project's data may hold its timeline
     selector = staticmethod(selectors.project_list)
     serializer_class = ProjectSerializer
     filterset_class = ProjectFilterSet
@@ -38,8 +42,9 @@ class ProjectViewSet(PublicViewSet):
         "Timeline statements of every project: a status at a date, reported (`actual`) or planned (`target`).")),
     retrieve=extend_schema(summary="Get a project status"),
 )
-class ProjectStatusViewSet(PublicViewSet):
+class ProjectStatusViewSet(WritableMixin, PublicViewSet):
     entity, label, export_name = "project_status", "project status", "project-statuses"
+    writes, writer, resource_name = services.PROJECT_STATUS_WRITES, services.PROJECT_STATUS, "project_statuses"
     selector = staticmethod(selectors.project_status_list)
     serializer_class = ProjectStatusSerializer
     filterset_class = ProjectStatusFilterSet
@@ -57,8 +62,9 @@ class ProjectTimelineViewSet(ProjectStatusViewSet):
     list=extend_schema(summary="List events", description="Congress sessions, expos, marathons..., held or planned."),
     retrieve=extend_schema(summary="Get an event"),
 )
-class EventViewSet(PublicViewSet):
+class EventViewSet(WritableMixin, PublicViewSet):
     entity, label, export_name = "event", "event", "events"
+    writes, writer, resource_name = services.EVENT_WRITES, services.EVENT, "events"
     selector = staticmethod(selectors.event_list)
     serializer_class = EventSerializer
     filterset_class = EventFilterSet
@@ -80,8 +86,9 @@ class EventSeriesEventViewSet(EventViewSet):
 
 @extend_schema_view(list=extend_schema(summary="List event series", description="Recurring events (an expo every year)."),
                     retrieve=extend_schema(summary="Get an event series"))
-class EventSeriesViewSet(PublicViewSet):
+class EventSeriesViewSet(WritableMixin, PublicViewSet):
     entity, label, export_name = "event_series", "event series", "event-series"
+    writes, writer, resource_name = services.EVENT_SERIES_WRITES, services.EVENT_SERIES, "event_series"
     selector = staticmethod(selectors.event_series_list)
     serializer_class = EventSeriesSerializer
     filterset_class = EventSeriesFilterSet

@@ -113,7 +113,7 @@ def test_ratelimit_headers_on_every_answer(server):
         h.http("GET", server + "/api/v2/topics/"),
         h.http("GET", server + "/api/v1/topics/?bogus=1"),
         h.http("GET", server + "/api/v1/topics/", headers={"Accept": "image/png"}),
-        h.http("POST", server + "/api/v1/topics/", body={}),
+        h.http("PUT", server + "/api/v1/topics/", body={}),
         h.http("POST", server + "/graphql/", body=CHEAP),
         h.http("POST", server + "/graphql/", body={"query": "{ nope }"}),
         h.http("GET", server + "/graphql/?query=" + "%7B%20topics%20%7B%20totalCount%20%7D%20%7D"),

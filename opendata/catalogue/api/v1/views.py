@@ -1,4 +1,5 @@
-"""v1 views of the catalogue: sources (with their text), regions (with their children), topics, units."""
+"""v1 views of the catalogue: sources (with their text), regions (with their children), topics, units; each
+collection written through the catalogue's services (opendata.base.api.writes)."""
 
 from __future__ import annotations
 
@@ -9,7 +10,8 @@ from rest_framework.decorators import action
 from rest_framework.renderers import BaseRenderer
 
 from opendata.base.api.views import Parent, PublicViewSet
-from opendata.catalogue import selectors
+from opendata.base.api.writes import WritableMixin
+from opendata.catalogue import selectors, services
 from opendata.catalogue.api.v1.serializers import RegionSerializer, SourceSerializer, TopicSerializer, UnitSerializer
 from opendata.catalogue.filters import RegionFilterSet, SourceFilterSet, TopicFilterSet, UnitFilterSet
 from opendata.catalogue.models import Region, Source, Topic, Unit
@@ -28,8 +30,9 @@ class PlainTextRenderer(BaseRenderer):
     list=extend_schema(summary="List sources", description="The documents every fact is quoted from."),
     retrieve=extend_schema(summary="Get a source", description="One document by slug; `expand=text` embeds its text."),
 )
-class SourceViewSet(PublicViewSet):
+class SourceViewSet(WritableMixin, PublicViewSet):
     entity, label, export_name = "source", "source", "sources"
+    writes, writer, resource_name = services.SOURCE_WRITES, services.SOURCE, "sources"
     selector = staticmethod(lambda: selectors.source_list())
     serializer_class = SourceSerializer
     filterset_class = SourceFilterSet
@@ -58,8 +61,9 @@ class SourceViewSet(PublicViewSet):
                                                            "`region` filters elsewhere include sub-regions."),
     retrieve=extend_schema(summary="Get a region"),
 )
-class RegionViewSet(PublicViewSet):
+class RegionViewSet(WritableMixin, PublicViewSet):
     entity, label, export_name = "region", "region", "regions"
+    writes, writer, resource_name = services.REGION_WRITES, services.REGION, "regions"
     selector = staticmethod(selectors.region_list)
     serializer_class = RegionSerializer
     filterset_class = RegionFilterSet
@@ -74,8 +78,9 @@ class RegionChildrenViewSet(RegionViewSet):
 
 
 @extend_schema_view(list=extend_schema(summary="List topics"), retrieve=extend_schema(summary="Get a topic"))
-class TopicViewSet(PublicViewSet):
+class TopicViewSet(WritableMixin, PublicViewSet):
     entity, label, export_name = "topic", "topic", "topics"
+    writes, writer, resource_name = services.TOPIC_WRITES, services.TOPIC, "topics"
     selector = staticmethod(selectors.topic_list)
     serializer_class = TopicSerializer
     filterset_class = TopicFilterSet
@@ -85,8 +90,9 @@ class TopicViewSet(PublicViewSet):
 @extend_schema_view(list=extend_schema(summary="List units", description="Units as written, with conversion factors."),
                     retrieve=extend_schema(summary="Get a unit", description="By symbol as written, percent-encoded "
                                                                              "(`%E4%BA%BF%E5%85%83` for 亿元)."))
-class UnitViewSet(PublicViewSet):
+class UnitViewSet(WritableMixin, PublicViewSet):
     entity, label, export_name = "unit", "unit", "units"
+    writes, writer, resource_name = services.UNIT_WRITES, services.UNIT, "units"
     selector = staticmethod(lambda: selectors.unit_list(include_deleted=True))
     serializer_class = UnitSerializer
     filterset_class = UnitFilterSet

@@ -36,9 +36,10 @@ def test_unknown_record_says_what_was_looked_for(client):
 
 
 def test_method_not_allowed(client):
-    response = client.post("/api/v1/indicators/", {})
+    response = client.put("/api/v1/indicators/", {})  # a collection takes GET and POST (a write: docs/rest.md)
     assert response.status_code == 405 and response["Content-Type"] == h.PROBLEM
-    assert "GET" in response["Allow"]
+    assert response["Allow"] == "GET, POST, HEAD, OPTIONS"
+    assert client.post("/api/v1/sources/s/text/").status_code == 405
 
 
 def test_validation_problem_lists_every_invalid_parameter(client):

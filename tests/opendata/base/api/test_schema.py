@@ -40,6 +40,8 @@ def test_every_operation_is_documented_with_id_errors_and_descriptions(spec):
     ids = []
     for path, item in spec["paths"].items():
         assert path.startswith("/api/v1/")
+        if "get" not in item:  # a write-only route (restore, bulk): see test_every_write_is_documented
+            continue
         op = item["get"]
         ids.append(op["operationId"])
         assert re.fullmatch(r"[a-z_]+_(list|retrieve)", op["operationId"]), op["operationId"]
@@ -60,6 +62,8 @@ def test_the_contract_declares_api_keys_as_bearer_and_the_rate_limit_headers(spe
     assert spec["components"]["securitySchemes"]["ApiKey"]["type"] == "http"
     assert spec["components"]["securitySchemes"]["ApiKey"]["scheme"] == "bearer"
     for item in spec["paths"].values():
+        if "get" not in item:
+            continue
         op = item["get"]
         assert op["security"] == [{"ApiKey": []}, {}]  # a key, or none: reading is open
         assert {"RateLimit", "RateLimit-Policy"} <= set(op["responses"]["200"]["headers"])
@@ -178,3 +182,97 @@ def test_the_schema_and_the_server_agree(client, spec, name, value, accepted):
     documented = not list(OAS30Validator(schema, format_checker=OAS30Validator.FORMAT_CHECKER).iter_errors(value))
     status = h.get(client, "/api/v1/observations/?" + urlencode({name: value})).status_code
     assert (documented, status) == (accepted, 200 if accepted else 400)
+
+
+WRITES = {"post": ("create", "restore", "bulk_upsert"), "put": ("upsert",), "patch": ("update",), "delete": ("delete",)}
+WRITABLE = ["sources", "regions", "topics", "units", "indicators", "observations", "projects", "project-statuses",
+            "events", "event-series"]
+
+
+def test_every_write_is_documented(spec):
+    """Each writable collection has its five writes (observations a bulk one too), each with its body, its
+    answer and headers, every error as problem+json, If-Match where a record exists, Idempotency-Key, and
+    the API key it needs (no anonymous access)."""
+    found = set()
+    for path, item in spec["paths"].items():
+        for method, op in item.items():
+            if method not in WRITES:
+                continue
+            action = next(a for a in WRITES[method] if op["operationId"].endswith("_" + a))
+            found.add((path, method))
+            assert op["security"] == [{"ApiKey": []}], path  # a key, never anonymous
+            assert op.get("summary") and "write` scope" in op["description"], (path, method)
+            headers = {p["name"] for p in op.get("parameters", []) if p["in"] == "header"}
+            assert "Idempotency-Key" in headers, (path, method)
+            codes = set(op["responses"])
+            assert {"400", "401", "403", "429"} <= codes, (path, method)
+            if action in ("upsert", "update", "delete", "restore"):
+                assert "If-Match" in headers and {"412", "428"} <= codes, (path, method)
+            if action in ("create", "upsert", "update", "bulk_upsert"):
+                assert op["requestBody"]["content"]["application/json"]["schema"]["$ref"], (path, method)
+                assert {"415", "422"} <= codes, (path, method)
+            if action in ("update", "delete", "restore"):
+                assert {"404", "412"} <= codes, (path, method)
+            if action == "update":
+                assert "410" in codes, path  # a deleted record is restored first
+            for code, response in op["responses"].items():
+                if code.startswith(("4", "5")):
+                    assert response["content"]["application/problem+json"]["schema"]["$ref"].endswith(
+                        "/WriteProblem"), (path, method, code)
+                else:
+                    assert {"RateLimit", "Cache-Control"} <= set(response["headers"]), (path, method, code)
+                    assert action == "bulk_upsert" or "ETag" in response["headers"], (path, method, code)
+            if "201" in op["responses"]:
+                assert "Location" in op["responses"]["201"]["headers"]
+    for collection in WRITABLE:
+        base = f"/api/v1/{collection}/"
+        assert {(base, "post"), (base + "{key}/", "put"), (base + "{key}/", "patch"), (base + "{key}/", "delete"),
+                (base + "{key}/restore/", "post")} <= found, collection
+    assert ("/api/v1/observations/bulk/", "post") in found
+    body = spec["components"]["schemas"]["ObservationCreateRequest"]
+    assert {"indicator", "region", "period_start", "value", "citations"} <= set(body["required"])
+    assert "created_at" not in body["properties"] and body["properties"]["value"]["type"] == "string"
+    assert "required" not in spec["components"]["schemas"]["PatchedTopicWriteRequest"]
+    assert spec["components"]["schemas"]["TopicCreateRequest"]["required"] == ["code", "name_en", "name_zh"]
+    assert "code" not in spec["components"]["schemas"]["TopicWriteRequest"]["required"]  # PUT: the URL's
+
+
+@pytest.mark.django_db
+def test_write_responses_conform_to_the_committed_schema(client, spec, world):
+    """The answers of writes, successes and problems, validated against the contract."""
+    from tests.write_api import BY_COLLECTION, call, issue
+
+    _, key = issue("contract")
+    topics, observations = BY_COLLECTION["topics"], BY_COLLECTION["observations"]
+
+    def check(response, path: str, method: str):
+        code = str(response.status_code)
+        op = spec["paths"][path][method]
+        assert code in op["responses"], (path, method, code)
+        media = "application/problem+json" if code.startswith("4") else "application/json"
+        schema = dict(op["responses"][code]["content"][media]["schema"], components=spec["components"])
+        OAS30Validator(schema).validate(response.json())
+        return response
+
+    made = check(call(client, "POST", topics.url(), topics.create, key=key), "/api/v1/topics/", "post")
+    detail = "/api/v1/topics/{key}/"
+    check(call(client, "POST", topics.url(), topics.create, key=key), "/api/v1/topics/", "post")  # 409
+    check(call(client, "POST", topics.url(), {"code": "x"}, key=key), "/api/v1/topics/", "post")  # 422
+    check(call(client, "POST", topics.url(), raw=b"{", key=key), "/api/v1/topics/", "post")  # 400
+    check(call(client, "POST", topics.url(), topics.create), "/api/v1/topics/", "post")  # 401
+    check(call(client, "PATCH", topics.url("transport"), topics.patch, key=key), detail, "patch")  # 428
+    check(call(client, "PATCH", topics.url("transport"), topics.patch, key=key, **{"If-Match": '"x"'}), detail,
+          "patch")  # 412
+    patched = check(call(client, "PATCH", topics.url("transport"), topics.patch, key=key,
+                         **{"If-Match": made["ETag"]}), detail, "patch")
+    check(call(client, "PUT", topics.url("roads"), {"name_zh": "道路", "name_en": "Roads"}, key=key), detail, "put")
+    deleted = check(call(client, "DELETE", topics.url("transport"), key=key, **{"If-Match": patched["ETag"]}),
+                    detail, "delete")
+    check(call(client, "PATCH", topics.url("transport"), topics.patch, key=key, **{"If-Match": "*"}), detail,
+          "patch")  # 410
+    check(call(client, "POST", topics.url("transport") + "restore/", key=key, **{"If-Match": deleted["ETag"]}),
+          "/api/v1/topics/{key}/restore/", "post")
+    check(call(client, "POST", observations.url(), observations.create, key=key), "/api/v1/observations/", "post")
+    bulk = "/api/v1/observations/bulk/"
+    check(call(client, "POST", bulk, {"rows": [observations.create]}, key=key), bulk, "post")
+    check(call(client, "POST", bulk, {"rows": [{**observations.create, "value": "1"}]}, key=key), bulk, "post")
