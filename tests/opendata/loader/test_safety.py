@@ -1,5 +1,6 @@
 """Loader safety (issue 12): undecodable bytes and control characters are fixture errors naming where
-they are."""
+they are, and a load that would delete more than a share of a resource's records refuses unless told
+--allow-deletions. Concurrency and faults on PostgreSQL: test_safety_postgres.py."""
 
 import os
 import shutil
@@ -125,3 +126,60 @@ def test_the_command_prints_the_error_and_exits_non_zero_without_a_traceback(fix
     assert done.returncode != 0
     assert "Traceback" not in done.stderr
     assert "Nothing was loaded. fixtures/units.yaml: record -: field '-': not UTF-8" in done.stderr
+
+
+# -- the deletion guard ------------------------------------------------------------------------------
+
+
+def test_deleting_one_record_passes(fixtures_copy):
+    load(fixtures_copy)
+    path = first_indicators_file(fixtures_copy)
+    data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    data[0]["observations"].pop(0)
+    path.write_text(yaml.safe_dump(data, allow_unicode=True, sort_keys=False), encoding="utf-8")
+    assert "Loaded." in load(fixtures_copy)
+    assert Observation.objects.deleted().count() == 1
+
+
+def removed_biggest_indicators_file(directory: Path) -> tuple[Path, bytes]:
+    path = max((directory / "indicators").glob("*.yaml"), key=lambda p: p.read_text(encoding="utf-8").count("period:"))
+    original = path.read_bytes()
+    path.unlink()
+    return path, original
+
+
+def test_removing_a_whole_indicators_file_refuses_and_writes_nothing(fixtures_copy):
+    load(fixtures_copy)
+    before = snapshot()
+    live = Observation.objects.alive().count()
+    removed_biggest_indicators_file(fixtures_copy)
+    with pytest.raises(CommandError) as err:
+        load(fixtures_copy)
+    message = str(err.value)
+    assert "Nothing was loaded" in message and "--allow-deletions" in message
+    assert f"of {live} live records" in message and "observations" in message
+    assert snapshot() == before
+
+
+def test_with_allow_deletions_it_goes_through(fixtures_copy):
+    load(fixtures_copy)
+    removed_biggest_indicators_file(fixtures_copy)
+    out = load(fixtures_copy, "--allow-deletions")
+    assert "Loaded." in out
+    assert Observation.objects.deleted().count() > 0.1 * Observation.objects.count()
+    assert Change.objects.filter(operation="delete", resource="observation").count() == \
+        Observation.objects.deleted().count()
+
+
+def test_the_share_is_a_setting(fixtures_copy, settings):
+    load(fixtures_copy)
+    removed_biggest_indicators_file(fixtures_copy)
+    settings.LOADER_MAX_DELETION_SHARE = 0.5
+    assert "Loaded." in load(fixtures_copy)
+
+
+def test_a_first_load_and_a_restore_are_not_deletions(fixtures_copy):
+    path, original = removed_biggest_indicators_file(fixtures_copy)
+    load(fixtures_copy)
+    path.write_bytes(original)
+    assert "Loaded." in load(fixtures_copy)
