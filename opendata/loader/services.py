@@ -49,6 +49,11 @@ class DeletionRefused(Exception):
         )
 
 
+#: How long a load waits for another load's lock (seconds): longer than any load, unlike the
+#: statements' DATABASE_LOCK_TIMEOUT (2 s), which would otherwise make the second load fail.
+LOAD_LOCK_WAIT = 600
+
+
 def _lock_for_load() -> None:
     """Serialise loads: the first statement of the load's transaction takes a lock held until it ends.
 
@@ -56,14 +61,25 @@ def _lock_for_load() -> None:
     COMMITTED) reads what the first committed and finds nothing to change. SQLite: a write transaction
     is exclusive, but Django starts it DEFERRED (a reader until the first write, and two such readers
     cannot both become writers); a write that changes nothing takes SQLite's write lock at once, so a
-    second load waits for it (up to the busy timeout) before it reads anything."""
+    second load waits for it before it reads anything. Either waits up to LOAD_LOCK_WAIT, then the
+    connection's own lock timeout applies again."""
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
+            cursor.execute("SELECT current_setting('lock_timeout')")
+            (previous,) = cursor.fetchone()
+            cursor.execute("SELECT set_config('lock_timeout', %s, true)", [f"{LOAD_LOCK_WAIT}s"])
             cursor.execute("SELECT pg_advisory_xact_lock(%s)", [LOAD_LOCK])
+            cursor.execute("SELECT set_config('lock_timeout', %s, true)", [previous])
         elif connection.vendor == "sqlite":
             from opendata.base.models import Change
 
-            cursor.execute(f"UPDATE {connection.ops.quote_name(Change._meta.db_table)} SET id = id WHERE 0")
+            cursor.execute("PRAGMA busy_timeout")
+            (previous,) = cursor.fetchone()
+            cursor.execute(f"PRAGMA busy_timeout = {LOAD_LOCK_WAIT * 1000}")
+            try:
+                cursor.execute(f"UPDATE {connection.ops.quote_name(Change._meta.db_table)} SET id = id WHERE 0")
+            finally:
+                cursor.execute(f"PRAGMA busy_timeout = {int(previous)}")
 
 
 @dataclass

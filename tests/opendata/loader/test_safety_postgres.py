@@ -95,6 +95,33 @@ def test_the_lock_is_the_loads_and_held_until_its_transaction_ends():
         assert cursor.fetchone()[0] == 0
 
 
+def test_a_load_waits_for_another_load_longer_than_the_statements_lock_timeout():
+    from django.db import transaction
+
+    from opendata.loader.services import LOAD_LOCK
+
+    with connection.cursor() as cursor:
+        cursor.execute("SHOW lock_timeout")
+        (lock_timeout,) = cursor.fetchone()
+    held, release = threading.Event(), threading.Event()
+
+    def other_load():  # holds the load's lock as a long load would
+        with transaction.atomic(), connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [LOAD_LOCK])
+            held.set()
+            assert release.wait(WAIT)
+
+    holder = in_thread(other_load)
+    assert held.wait(WAIT)
+    loader = in_thread(lambda: fixtures_load(directory=settings.FIXTURES_DIR))
+    time.sleep(3.5)  # longer than DATABASE_LOCK_TIMEOUT (2 s): a plain lock wait would have failed by now
+    assert not Change.objects.exists(), f"the load waited (lock_timeout {lock_timeout})"
+    release.set()
+    holder()
+    assert loader().changed
+    assert Change.objects.filter(operation="create").exists()
+
+
 # -- a connection broken in the middle of a bulk write ----------------------------------------------------
 
 ROWS = 300
