@@ -183,3 +183,24 @@ def test_a_first_load_and_a_restore_are_not_deletions(fixtures_copy):
     load(fixtures_copy)
     path.write_bytes(original)
     assert "Loaded." in load(fixtures_copy)
+
+
+# -- concurrent loads on SQLite (PostgreSQL: test_safety_postgres.py) --------------------------------
+
+
+def test_two_load_commands_at_once_on_a_sqlite_file_both_succeed(tmp_path):
+    """Two `manage.py load_opendata` processes on one SQLite file (as a server would have it): the
+    second waits for the first's write lock instead of failing with "database is locked"."""
+    env = {**os.environ, "DATABASE_URL": f"sqlite:///{tmp_path / 'two.sqlite3'}", "REDIS_URL": ""}
+
+    def manage(*args):
+        return subprocess.Popen([sys.executable, "manage.py", *args], cwd=settings.BASE_DIR, env=env,
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
+    migrate = manage("migrate", "--noinput")
+    assert migrate.wait(300) == 0, migrate.stderr.read()
+    loads = [manage("load_opendata") for _ in range(2)]
+    results = [(p.wait(300), *p.communicate()) for p in loads]
+    assert [rc for rc, _, _ in results] == [0, 0], [err[-2000:] for _, _, err in results]
+    outs = sorted(out.splitlines()[-1] for _, out, _ in results)
+    assert outs[0] == "Loaded." and outs[1].startswith("Nothing changed")
