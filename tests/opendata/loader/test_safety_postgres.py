@@ -4,6 +4,7 @@ the middle of a bulk write leaves nothing of it. Each writer runs in a thread wi
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import os
 import queue
@@ -41,10 +42,8 @@ def in_thread(target, *args):
         except BaseException as exc:  # noqa: BLE001 - handed to the test's thread
             out["error"] = exc
         finally:
-            try:
+            with contextlib.suppress(Exception):  # a terminated connection may fail to close cleanly
                 connection.close()
-            except Exception:  # noqa: BLE001 - a terminated connection may fail to close cleanly
-                pass
 
     thread = threading.Thread(target=run, daemon=True)
     thread.start()
