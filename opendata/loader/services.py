@@ -221,7 +221,8 @@ def _parents_first(regions: list[dict]) -> list[dict]:
     return list(done.values())
 
 
-def fixtures_load(*, directory: Path, allow_deletions: bool = False, max_deletion_share: float | None = None) -> LoadReport:
+def fixtures_load(*, directory: Path, allow_deletions: bool = False,
+                  max_deletion_share: float | None = None) -> LoadReport:
     """Load fixtures/ into the database in one transaction: all of it, or nothing.
 
     Running it twice changes nothing. Records that left the fixtures are soft-deleted; a load that
