@@ -161,6 +161,9 @@ STORAGES = {
 WHITENOISE_USE_FINDERS = True
 
 FIXTURES_DIR = Path(os.environ.get("OPENDATA_FIXTURES_DIR", BASE_DIR / "fixtures"))
+# load_opendata refuses (without --allow-deletions) to soft-delete more than this share of the live
+# records of any one resource (docs/fixtures.md, "Loading").
+LOADER_MAX_DELETION_SHARE = float(os.environ.get("LOADER_MAX_DELETION_SHARE", "0.1"))
 
 # Public network hygiene.
 SECURE_CONTENT_TYPE_NOSNIFF = True

@@ -633,8 +633,56 @@ def fixture_errors(file: str, raw: object, exc: ValidationError, shape) -> list[
     return out
 
 
+#: C0 control characters but tab and newline: no fixture value may hold one (YAML lets a quoted
+#: string write them as escapes, "\0" or "\x01"; a raw one in the file is already a YAML error).
+FORBIDDEN_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f]")
+
+
+def _control_character(node: object, loc: tuple = ()) -> tuple[tuple, str] | None:
+    """The path and code point (`U+0000`) of the first control character in a key or value of `node`."""
+    if isinstance(node, str):
+        found = FORBIDDEN_CONTROL.search(node)
+        return (loc, f"U+{ord(found.group()):04X}") if found else None
+    if isinstance(node, dict):
+        for key, value in node.items():
+            hit = _control_character(key, loc) or _control_character(value, (*loc, str(key)))
+            if hit:
+                return hit
+    elif isinstance(node, list):
+        for i, value in enumerate(node):
+            hit = _control_character(value, (*loc, i))
+            if hit:
+                return hit
+    return None
+
+
+def control_character_error(file: str, raw: object) -> FixtureError | None:
+    """A FixtureError naming the file, record and field of the first forbidden control character in `raw`."""
+    hit = _control_character(raw)
+    if hit is None:
+        return None
+    loc, char = hit
+    rest, node, section = list(loc), raw, None
+    if rest and isinstance(rest[0], str) and isinstance(raw, dict):
+        section = rest.pop(0)
+        node = raw.get(section)
+    message = f"control character {char} is not allowed (only tab and newline are)"
+    if not rest or not isinstance(rest[0], int):
+        return FixtureError(file, "-", _path([section, *rest] if section else rest), message)
+    i = rest.pop(0)
+    record = _label(node[i] if isinstance(node, list) and i < len(node) else None, i, section)
+    while len(rest) >= 2 and rest[0] in NESTED and isinstance(rest[1], int):
+        record += f".{rest[0]}[{rest[1]}]"
+        rest = rest[2:]
+    return FixtureError(file, record, _path(rest) or "-", message)
+
+
 def validate(shape, raw: object, known: Known, file: str) -> Any:
-    """Validate raw YAML data as `shape`; raise the first problem as a FixtureError."""
+    """Validate raw YAML data as `shape`; raise the first problem as a FixtureError (a forbidden
+    control character anywhere in the file first)."""
+    control = control_character_error(file, raw)
+    if control is not None:
+        raise control
     try:
         return _adapter(shape).validate_python(raw, context=known.context())
     except ValidationError as exc:
@@ -678,12 +726,19 @@ def rel(directory: Path, path: Path) -> str:
 
 
 def load_yaml(path: Path, shown: str) -> object:
-    """A fixture file's data; a missing, unparsable or empty file is a FixtureError."""
+    """A fixture file's data; a missing, undecodable (not UTF-8), unparsable or empty file is a FixtureError."""
     try:
-        with open(path, encoding="utf-8") as fh:
-            data = yaml.load(fh, Loader=_SafeLoader)
+        raw = path.read_bytes()
     except FileNotFoundError:
         raise FixtureError(shown, "-", "-", "file is missing") from None
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = raw.count(b"\n", 0, exc.start) + 1
+        raise FixtureError(shown, "-", "-", f"not UTF-8: undecodable byte 0x{raw[exc.start]:02x} at byte offset "
+                                            f"{exc.start} (line {line})") from None
+    try:
+        data = yaml.load(text, Loader=_SafeLoader)
     except yaml.YAMLError as exc:
         raise FixtureError(shown, "-", "-", f"not valid YAML: {exc}") from None
     if data is None:
@@ -793,6 +848,9 @@ def check_draft(data: object, known: Known, file: str) -> list[FixtureError]:
     models as the fixture files; the draft's own regions, units, series and projects count as known."""
     if data is None:
         return [FixtureError(file, "-", "-", "file is empty: a draft holds at least one section")]
+    control = control_character_error(file, data)
+    if control is not None:
+        return [control]
     if isinstance(data, dict):
         known = Known(
             directory=known.directory, topics=known.topics, texts=known.texts, covers=known.covers,

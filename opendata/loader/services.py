@@ -14,7 +14,8 @@ from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from django.db import IntegrityError, transaction
+from django.conf import settings
+from django.db import IntegrityError, connection, transaction
 
 from indicators.models import Indicator, Observation
 from indicators.services import observation_uid
@@ -28,6 +29,57 @@ from projects.services import project_status_uid
 
 #: Who the change entries of a load name.
 LOADER = "loader"
+
+#: The PostgreSQL advisory lock a load holds for its whole transaction (`pg_advisory_xact_lock`): two
+#: loads run one after the other, the second reading what the first committed. Any constant will do as
+#: long as nothing else in the database takes it: 0x6f646c6f = "odlo".
+LOAD_LOCK = 0x6F646C6F
+
+
+class DeletionRefused(Exception):
+    """A load would soft-delete more than the allowed share of a resource's live records."""
+
+    def __init__(self, over: dict[str, tuple[int, int]], share: float):
+        over = {str(name): counts for name, counts in over.items()}  # names may be lazy translations
+        self.over, self.share = over, share
+        counts = "; ".join(f"{name}: {deleted} of {live} live records" for name, (deleted, live) in over.items())
+        super().__init__(
+            f"the fixtures would delete more than {share:.0%} of the live records of {', '.join(over)} ({counts}). "
+            "If that is meant (a file or section removed on purpose), run again with --allow-deletions."
+        )
+
+
+#: How long a load waits for another load's lock (seconds): longer than any load, unlike the
+#: statements' DATABASE_LOCK_TIMEOUT (2 s), which would otherwise make the second load fail.
+LOAD_LOCK_WAIT = 600
+
+
+def _lock_for_load() -> None:
+    """Serialise loads: the first statement of the load's transaction takes a lock held until it ends.
+
+    PostgreSQL: the transaction-level advisory lock LOAD_LOCK; a second load waits for it, then (READ
+    COMMITTED) reads what the first committed and finds nothing to change. SQLite: a write transaction
+    is exclusive, but Django starts it DEFERRED (a reader until the first write, and two such readers
+    cannot both become writers); a write that changes nothing takes SQLite's write lock at once, so a
+    second load waits for it before it reads anything. Either waits up to LOAD_LOCK_WAIT, then the
+    connection's own lock timeout applies again."""
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute("SELECT current_setting('lock_timeout')")
+            (previous,) = cursor.fetchone()
+            cursor.execute("SELECT set_config('lock_timeout', %s, true)", [f"{LOAD_LOCK_WAIT}s"])
+            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [LOAD_LOCK])
+            cursor.execute("SELECT set_config('lock_timeout', %s, true)", [previous])
+        elif connection.vendor == "sqlite":
+            from opendata.base.models import Change
+
+            cursor.execute("PRAGMA busy_timeout")
+            (previous,) = cursor.fetchone()
+            cursor.execute(f"PRAGMA busy_timeout = {LOAD_LOCK_WAIT * 1000}")
+            try:
+                cursor.execute(f"UPDATE {connection.ops.quote_name(Change._meta.db_table)} SET id = id WHERE 0")
+            finally:
+                cursor.execute(f"PRAGMA busy_timeout = {int(previous)}")
 
 
 @dataclass
@@ -57,6 +109,7 @@ class _Syncer:
     def __init__(self, report: LoadReport, recorder: ChangeRecorder):
         self.report = report
         self.recorder = recorder
+        self.live: dict[str, int] = {}  # live records of each resource before the load
 
     def sync(self, model, key: str, records: list[dict], *, where: str, m2m: tuple[str, ...] = (),
              parts: tuple[str, ...] = (), self_ref: str | None = None):
@@ -68,6 +121,7 @@ class _Syncer:
         """
         name = model._meta.verbose_name_plural
         existing = {getattr(obj, key): obj for obj in model.objects.prefetch_related(*m2m, *parts)}
+        self.live[name] = sum(obj.deleted_at is None for obj in existing.values())
         self.recorder.keys.learn(existing.values())
         result = {}
         new_links: dict[str, list] = {rel: [] for rel in m2m}  # through rows of new records, inserted in bulk
@@ -167,13 +221,23 @@ def _parents_first(regions: list[dict]) -> list[dict]:
     return list(done.values())
 
 
-@transaction.atomic
-def fixtures_load(*, directory: Path) -> LoadReport:
+def fixtures_load(*, directory: Path, allow_deletions: bool = False,
+                  max_deletion_share: float | None = None) -> LoadReport:
     """Load fixtures/ into the database in one transaction: all of it, or nothing.
 
-    Running it twice changes nothing. Records that left the fixtures are soft-deleted.
+    Running it twice changes nothing. Records that left the fixtures are soft-deleted; a load that
+    would soft-delete more than `max_deletion_share` (default: settings.LOADER_MAX_DELETION_SHARE) of
+    the live records of any one resource raises DeletionRefused and writes nothing, unless
+    `allow_deletions`. Loads are serialised by a database lock (see _lock_for_load).
     """
-    fx = read_fixtures(directory)
+    fx = read_fixtures(directory)  # the files first: a bad file takes no lock and opens no transaction
+    share = settings.LOADER_MAX_DELETION_SHARE if max_deletion_share is None else max_deletion_share
+    with transaction.atomic():
+        _lock_for_load()
+        return _load(fx, allow_deletions=allow_deletions, share=share)
+
+
+def _load(fx, *, allow_deletions: bool, share: float) -> LoadReport:
     report = LoadReport()
     recorder = ChangeRecorder(actor=LOADER, keys=Keys(), buffered=True)
     sync = _Syncer(report, recorder)
@@ -246,5 +310,10 @@ def fixtures_load(*, directory: Path) -> LoadReport:
         ],
         where="fixtures/events.yaml", m2m=("citations",),
     )
+    if not allow_deletions:
+        over = {name: (deleted, sync.live[name]) for name, deleted in sorted(report.deleted.items())
+                if deleted and deleted > share * sync.live[name]}
+        if over:
+            raise DeletionRefused(over, share)  # rolls the load's transaction back: nothing is written
     recorder.flush()
     return report

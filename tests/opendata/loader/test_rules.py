@@ -162,7 +162,11 @@ def _negate(obs):
     obs["value"] = "-" + obs["value"]
 
 
-@pytest.mark.parametrize("corrupt", [_set_kind, _add_key, _shift_offset, _negate])
+def _nul_in_quote(obs):
+    obs["citations"][0]["quote"] += "\x00"
+
+
+@pytest.mark.parametrize("corrupt", [_set_kind, _add_key, _shift_offset, _negate, _nul_in_quote])
 def test_the_curator_check_reports_the_loaders_error_for_the_same_record(fixtures_copy, tmp_path, corrupt):
     draft = read(FIX / "drafts" / "000.yaml")
     ind = draft["indicators"][0]
