@@ -23,7 +23,7 @@ from rest_framework.views import APIView
 
 from opendata.base.api.caching import conditional_response, contract_salt, set_validators, validators_for
 from opendata.base.api.errors import Gone, InvalidParameters, NotModified
-from opendata.base.api.pagination import KeysetPagination, parse_bool, parse_ordering
+from opendata.base.api.pagination import KeysetPagination, decode_cursor, parse_bool, parse_ordering, parse_page_size
 from opendata.base.api.renderers import (
     EXPORT_FORMATS,
     CSVRenderer,
@@ -227,7 +227,14 @@ class PublicViewSet(ConditionalGetMixin, viewsets.GenericViewSet):
         queryset = self.filter_queryset(self.get_queryset())
         fmt = request.accepted_renderer.format
         if fmt in EXPORT_FORMATS:
-            _, keys = parse_ordering(request.query_params.get("ordering"), self.sorting)
+            ordering, keys = parse_ordering(request.query_params.get("ordering"), self.sorting)
+            # An export is every row: the page's parameters do nothing, but a bad value is the 400 it is on a
+            # page, not ignored (found by the contract fuzzing: count=-1&format=ndjson was a 200).
+            params = request.query_params
+            parse_page_size(params.get("page_size"))
+            parse_bool("count", params.get("count"))
+            if token := params.get("cursor"):
+                decode_cursor(token, scope=request.path, ordering=ordering, keys=keys, model=queryset.model)
             return export_response(
                 fmt=fmt,
                 serialize=lambda rows: self.get_serializer(rows, many=True).data,
