@@ -31,6 +31,7 @@ from opendata.base.api.auth import authenticate_key
 from opendata.base.api.pagination import parse_page_size
 from opendata.base.api.renderers import StrictContentNegotiation, UTF8JSONRenderer
 from opendata.base.api.versioning import add_deprecation_headers
+from opendata.base.api.views import check_edge
 from opendata.base.models import ChangeOperation, isoformat_utc
 from opendata.base.selectors import Cursor, InvalidCursor, change_horizon, change_list, change_resources
 
@@ -124,6 +125,7 @@ class ChangeListView(APIView):
             "results": [EXAMPLE]})],
     )
     def get(self, request, *args, **kwargs):
+        check_edge(request)  # as every endpoint: no empty, repeated or control-character parameter
         params = request.query_params
         invalid = {}
         unknown = [p for p in params if p not in PARAMS]

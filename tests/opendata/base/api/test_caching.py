@@ -70,3 +70,19 @@ def test_etag_changes_when_a_cited_source_changes(client, data):
 def test_errors_carry_no_validators(client, data):
     response = h.get(client, "/api/v1/observations/?kind=maybe")
     assert response.status_code == 400 and "ETag" not in response
+
+
+def test_if_none_match_star_is_304_only_for_a_record_that_exists(client, data):
+    """Found by the contract fuzzing: `If-None-Match: *` made any key a 304 (a missing record included), and
+    any list a 304 whatever its parameters."""
+    from opendata.catalogue.services import topic_delete
+
+    star = {"If-None-Match": "*"}
+    assert h.get(client, "/api/v1/topics/t/", **star).status_code == 304
+    assert h.get(client, "/api/v1/topics/no-such-topic/", **star).status_code == 404
+    assert h.get(client, "/api/v1/regions/%C2%9D/", **star).status_code == 404
+    assert h.get(client, "/api/v1/topics/", **star).status_code == 304
+    assert h.get(client, "/api/v1/topics/?cursor=d%C3%A5v", **star).status_code == 400  # bad parameters: their 400
+    assert h.get(client, "/api/v1/sources/?date_to=nope", **star).status_code == 400
+    topic_delete(key="t", actor="test")
+    assert h.get(client, "/api/v1/topics/t/", **star).status_code == 410

@@ -93,6 +93,11 @@ def test_resource_filter_takes_a_comma_list(client, feed_world):
     ("page_size=0", "page_size"),
     ("page_size=1001", "page_size"),
     ("since=2025-01-01", "since"),
+    # Found by the contract fuzzing (tests/test_contract_fuzz.py): the feed took what every other endpoint refuses.
+    ("resource=", "resource"),
+    ("after=", "after"),
+    ("page_size=5&page_size=6", "page_size"),
+    ("resource=topic%01", "resource"),
 ])
 def test_bad_parameters_are_400_problems_naming_them(client, transactional_db, query, param):
     response = h.get(client, f"{URL}?{query}")

@@ -230,3 +230,18 @@ def test_a_crafted_cursor_never_reaches_the_database(client, world, django_asser
             data = h.problem(client, f"/api/v1/observations/?cursor={token}", 400)
         assert data["invalid_params"][0]["name"] == "cursor"
         assert "Not a cursor of this API" in data["invalid_params"][0]["reason"]
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("query, param", [
+    ("count=-1&format=ndjson", "count"),
+    ("page_size=5000&format=csv", "page_size"),
+    ("cursor=JQsIDzW5R&format=ndjson", "cursor"),
+])
+def test_an_export_refuses_bad_page_parameters_it_does_not_use(client, query, param):
+    """Found by the contract fuzzing: an export ignored the page's parameters, bad values included."""
+    from tests import api_helpers as h
+
+    data = h.problem(client, f"/api/v1/observations/?{query}", 400)
+    assert [p["name"] for p in data["invalid_params"]] == [param]
+    assert h.get(client, "/api/v1/observations/?count=true&page_size=5&format=ndjson").status_code == 200
