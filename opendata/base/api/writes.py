@@ -384,6 +384,9 @@ class WritableMixin:
                                              media_type=request.accepted_media_type or "")
         etag = f'"{version}.{etag.strip(chr(34))}"'
         self._validators = (etag, last_modified)
+        if request.headers.get("If-None-Match", "").strip() == "*":
+            self._star = True  # as for every GET: the answer decides (a deleted record is its 410, not a 304)
+            return
         not_modified = conditional_response(request._request, etag=etag, last_modified=last_modified)
         if not_modified is not None:
             raise NotModified(not_modified)
