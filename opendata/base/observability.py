@@ -57,4 +57,4 @@ def client_address(request) -> str:
         try:
             return str(ipaddress.ip_address(remote))
         except ValueError:
-            return "unknown"
+            return ""  # no address (a request made in-process): stored as none, never as a made-up one

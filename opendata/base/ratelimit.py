@@ -113,7 +113,7 @@ def bucket_address(request) -> str:
     try:
         ip = ipaddress.ip_address(address)
     except ValueError:
-        return address
+        return address or "unknown"
     if ip.version == 6 and not ip.ipv4_mapped:
         return str(ipaddress.ip_network(f"{ip}/64", strict=False))
     return str(ip.ipv4_mapped or ip) if ip.version == 6 else str(ip)

@@ -93,7 +93,11 @@ class Server:
 
     def feed_requests(self) -> int:
         """How many pages of the change feed the server has answered."""
-        return self.access.read_text().count("/api/v1/changes/") if self.access.exists() else 0
+        # gunicorn's access log, or the app's own request log (one JSON line per request, on stderr) when
+        # the project's logging configuration holds gunicorn's loggers: the larger count is the true one.
+        access = self.access.read_text().count("/api/v1/changes/") if self.access.exists() else 0
+        own = self.log.read_text().count('"path": "/api/v1/changes/"') if self.log.exists() else 0
+        return max(access, own)
 
     def stop(self) -> None:
         stop(self.process, signal.SIGINT)  # gunicorn's quick shutdown

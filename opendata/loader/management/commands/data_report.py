@@ -95,7 +95,7 @@ class Command(BaseCommand):
                 "These quotes read correctly on their own but stand in a column-interleaved stretch of the source; "
                 "review them first when checking the data.", "",
                 "| source | offset | quote | records |", "|---|---|---|---|"]
-        for c in garbled.order_by("source__slug", "offset"):
+        for c in garbled.order_by("source__slug", "offset", "id"):  # ties (two quotes at one offset): load order
             recs = (
                 [f"observation {o.indicator.code} {o.period_label} {o.kind}"
                  for o in c.observations.alive().select_related("indicator")]
