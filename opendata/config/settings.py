@@ -60,6 +60,7 @@ INSTALLED_APPS = [
     "opendata.keys",
     "indicators",
     "projects",
+    "opendata.publish",  # the data dictionary, bulk downloads and the DCAT-AP catalogue
 ]
 
 MIDDLEWARE = [

@@ -30,6 +30,7 @@ from opendata.base.api.renderers import (
     NDJSONRenderer,
     StrictContentNegotiation,
     UTF8JSONRenderer,
+    XLSXRenderer,
     columns,
     export_response,
     iterate_in_chunks,
@@ -144,7 +145,7 @@ class PublicViewSet(ConditionalGetMixin, viewsets.GenericViewSet):
 
     pagination_class = KeysetPagination
     filter_backends = [PinnedFilterBackend]
-    renderer_classes = [UTF8JSONRenderer, CSVRenderer, NDJSONRenderer]
+    renderer_classes = [UTF8JSONRenderer, CSVRenderer, NDJSONRenderer, XLSXRenderer]
     content_negotiation_class = StrictContentNegotiation
 
     def get_queryset(self):
@@ -242,6 +243,7 @@ class PublicViewSet(ConditionalGetMixin, viewsets.GenericViewSet):
                 header=columns(self.get_serializer()),
                 filename=self.export_name or self.entity,
                 bom=parse_bool("bom", request.query_params.get("bom")),
+                url=request.build_absolute_uri(),
             )
         page = self.paginate_queryset(queryset)
         return self.get_paginated_response(self.get_serializer(page, many=True).data)
