@@ -162,6 +162,15 @@ STORAGES = {
 WHITENOISE_USE_FINDERS = True
 
 FIXTURES_DIR = Path(os.environ.get("OPENDATA_FIXTURES_DIR", BASE_DIR / "fixtures"))
+# Where `make downloads` (manage.py build_downloads) writes the bulk files that /downloads/ serves.
+DOWNLOADS_DIR = Path(os.environ.get("OPENDATA_DOWNLOADS_DIR", BASE_DIR / "var" / "downloads"))
+# The DCAT-AP catalogue (/catalog.jsonld, /catalog.ttl; docs/catalogue.md): who publishes it, and the licence
+# URI of the data if the operator has one (the source documents state none, so none is assumed).
+CATALOG_PUBLISHER_NAME_EN = os.environ.get("CATALOG_PUBLISHER_NAME_EN", "Changchun Open Data API")
+CATALOG_PUBLISHER_NAME_ZH = os.environ.get("CATALOG_PUBLISHER_NAME_ZH", "")
+CATALOG_LICENSE = os.environ.get("CATALOG_LICENSE", "")
+# The documentation site `make docs` builds (mkdocs.yml), served at /docs/ when present.
+DOCS_SITE_DIR = Path(os.environ.get("OPENDATA_DOCS_SITE_DIR", BASE_DIR / "site"))
 # load_opendata refuses (without --allow-deletions) to soft-delete more than this share of the live
 # records of any one resource (docs/fixtures.md, "Loading").
 LOADER_MAX_DELETION_SHARE = float(os.environ.get("LOADER_MAX_DELETION_SHARE", "0.1"))

@@ -12,6 +12,7 @@ from opendata.base.api.versioning import API_VERSIONS
 from opendata.base.graphql.views import PublicGraphQLView
 from opendata.config import health
 from opendata.config.schema import schema
+from opendata.publish import views as publish
 
 
 def api_versions(request):
@@ -30,6 +31,13 @@ urlpatterns = [
     # A public API takes POSTs from any origin without a CSRF token: it keeps no session to protect.
     path("graphql/", csrf_exempt(PublicGraphQLView.as_view(schema=schema)), name="graphql"),
     path("admin/", admin.site.urls),
+    # What is published beside the API (opendata/publish/): bulk files, the DCAT-AP catalogue, the docs site.
+    path("downloads/", publish.downloads_index, name="downloads"),
+    path("downloads/<str:name>", publish.download_file, name="download-file"),
+    path("catalog.jsonld", publish.catalog, {"fmt": "jsonld"}, name="catalog-jsonld"),
+    path("catalog.ttl", publish.catalog, {"fmt": "ttl"}, name="catalog-ttl"),
+    path("docs/", publish.docs_site, name="docs-site"),
+    path("docs/<path:path>", publish.docs_site, name="docs-site-page"),
     # Liveness and readiness (opendata/config/health.py); settings.RATE_LIMIT_EXEMPT_PATHS lists them.
     path("healthz", health.healthz, name="healthz"),
     path("readyz", health.readyz, name="readyz"),

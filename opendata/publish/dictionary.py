@@ -52,6 +52,12 @@ DEFAULT_MEANINGS = {
     "start": "First day of the period.",
     "end": "Last day of the period.",
     "label": "The period as named.",
+    "date_start": "First day of the period the status is stated for (see date_precision).",
+    "date_end": "Last day of the period the status is stated for.",
+    "timeline_url": "This project's status timeline.",
+    "start_date": "First day of the event (see start_precision).",
+    "end_date": "Last day of the event; null when the source gives none.",
+    "end_precision": "How precisely end_date is known: day, month or year; empty without an end date.",
 }
 
 _TYPES = [

@@ -10,7 +10,8 @@ import pytest
 from django.conf import settings
 
 ROOT = Path(settings.BASE_DIR)
-APPS = {"indicators", "projects", "opendata.catalogue", "opendata.loader", "opendata.keys", "opendata.config"}
+APPS = {"indicators", "projects", "opendata.catalogue", "opendata.loader", "opendata.keys", "opendata.config",
+        "opendata.publish"}
 PUBLIC = ("models", "selectors", "filters", "links", "services")
 # The catalogue's records are embedded in every fact (a citation in an observation), so their
 # representations are public too: the facts' serializers and GraphQL types embed them.
@@ -60,6 +61,13 @@ def test_apps_use_each_other_only_through_their_public_surface(app):
             continue
         rest = m[len(other) + 1:]
         public = PUBLIC + (EMBEDDED if other == "opendata.catalogue" else ())
-        if other in ("opendata.loader", "opendata.config") or not rest.startswith(public):
+        if other in ("opendata.loader", "opendata.config", "opendata.publish") or not rest.startswith(public):
             bad.append((f, m))
+    assert not bad, bad
+
+
+def test_only_the_shell_imports_the_publication():
+    """opendata/publish (dictionary, downloads, catalogue) reads every app; no app reads it."""
+    bad = [(f, m) for package in APPS - {"opendata.publish", "opendata.config"}
+           for f, m in imports(package) if app_of(m) == "opendata.publish"]
     assert not bad, bad
