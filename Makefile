@@ -82,11 +82,11 @@ downloads: load
 # anchor fails), then served by `make run` at /docs/. `make docs-serve` previews it alone on port 8001.
 docs: install
 	DEBUG=true $(PY) manage.py data_dictionary
-	$(VENV)/bin/mkdocs build --strict --site-dir site
+	NO_MKDOCS_2_WARNING=1 $(VENV)/bin/mkdocs build --strict --site-dir site
 	$(PY) scripts/check_links.py site
 
 docs-serve: install
-	$(VENV)/bin/mkdocs serve --dev-addr $(HOST):8001
+	NO_MKDOCS_2_WARNING=1 $(VENV)/bin/mkdocs serve --dev-addr $(HOST):8001
 
 check-schema: install
 	$(PY) -m pytest -q tests/opendata/base/api/test_schema.py tests/opendata/base/graphql/test_schema.py
