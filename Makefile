@@ -64,9 +64,10 @@ schema-graphql: install
 schema-dictionary: install
 	DEBUG=true $(PY) manage.py data_dictionary
 
-# An admin user for http://127.0.0.1:8000/admin/ (asks for a name and a password).
+# An admin user for http://127.0.0.1:8000/admin/ (asks for a name and a password; without a terminal:
+# DJANGO_SUPERUSER_USERNAME=... DJANGO_SUPERUSER_PASSWORD=... DJANGO_SUPERUSER_EMAIL=... make superuser ARGS=--noinput).
 superuser: migrate
-	DEBUG=$${DEBUG:-true} $(PY) manage.py createsuperuser
+	DEBUG=$${DEBUG:-true} $(PY) manage.py createsuperuser $(ARGS)
 
 # What the loaded data covers (docs/data-report.md is this, committed).
 report: load
