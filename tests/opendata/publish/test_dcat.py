@@ -42,7 +42,7 @@ def test_the_catalogue_conforms_to_dcat_ap_3(client, built, shapes, path, fmt, m
     assert client.get(path, HTTP_IF_NONE_MATCH=response["ETag"]).status_code == 304
 
 
-def test_both_serialisations_say_the_same(client, built):
+def test_both_serialisations_say_the_same(client, loaded_db):
     _, ttl = fetch(client, "/catalog.ttl", "turtle")
     _, jsonld = fetch(client, "/catalog.jsonld", "json-ld")
     assert ttl.isomorphic(jsonld)
@@ -73,7 +73,7 @@ def test_each_dataset_has_what_portals_harvest(client, built):
     assert {str(s) for s in services} == {"http://testserver/api/v1/", "http://testserver/graphql/"}
 
 
-def test_a_licence_is_stated_when_the_operator_sets_one(client, built, settings, shapes):
+def test_a_licence_is_stated_when_the_operator_sets_one(client, loaded_db, settings, shapes):
     settings.CATALOG_LICENSE = "https://creativecommons.org/licenses/by/4.0/"
     _, g = fetch(client, "/catalog.ttl", "turtle")
     licence = URIRef(settings.CATALOG_LICENSE)
@@ -83,7 +83,7 @@ def test_a_licence_is_stated_when_the_operator_sets_one(client, built, settings,
     assert conforms, text
 
 
-def test_a_catalogue_missing_a_mandatory_property_fails_the_shapes(client, built, shapes):
+def test_a_catalogue_missing_a_mandatory_property_fails_the_shapes(client, loaded_db, shapes):
     """The validation can fail: a dataset without its title is a violation."""
     _, g = fetch(client, "/catalog.ttl", "turtle")
     ds = next(g.subjects(RDF.type, DCAT.Dataset))
