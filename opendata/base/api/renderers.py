@@ -114,8 +114,8 @@ class StrictContentNegotiation(DefaultContentNegotiation):
 
 def flatten(row: dict, prefix: str = "") -> dict:
     """Nested objects become dotted columns (`indicator.code`); lists one JSON cell; a list of
-    citations also the flat CITATION_COLUMNS."""
-    out = {}
+    citations also the flat CITATION_COLUMNS, last (the columns before them keep their places)."""
+    out, extra = {}, {}
     for key, value in row.items():
         name = f"{prefix}{key}"
         if isinstance(value, dict):
@@ -123,7 +123,8 @@ def flatten(row: dict, prefix: str = "") -> dict:
         else:
             out[name] = value
             if key == "citations" and isinstance(value, list):
-                out.update(citation_cells(value, prefix))
+                extra.update(citation_cells(value, prefix))
+    out.update(extra)
     return out
 
 
@@ -135,18 +136,19 @@ def citation_cells(citations: list[dict], prefix: str = "") -> dict:
 
 
 def columns(serializer, prefix: str = "") -> list[str]:
-    """CSV header from the serializer's fields (known before the first row, right for empty exports)."""
+    """CSV header from the serializer's fields (known before the first row, right for empty exports);
+    a serializer with `citations` ends with the CITATION_COLUMNS."""
     if isinstance(serializer, serializers.ListSerializer):
         serializer = serializer.child
-    cols = []
+    cols, extra = [], []
     for name, field in serializer.fields.items():
         if isinstance(field, serializers.Serializer):
             cols.extend(columns(field, f"{prefix}{name}."))
         else:
             cols.append(prefix + name)
             if name == "citations":
-                cols.extend(prefix + c for c in CITATION_COLUMNS)
-    return cols
+                extra.extend(prefix + c for c in CITATION_COLUMNS)
+    return cols + extra
 
 
 def _cell(value) -> str:
