@@ -8,8 +8,10 @@ from pathlib import Path
 import pytest
 from django.core.management import call_command
 from pyshacl import validate
-from rdflib import Graph, Literal, URIRef
-from rdflib.namespace import DCAT, DCTERMS, RDF
+from rdflib import Graph, Literal, Namespace, URIRef
+from rdflib.namespace import DCTERMS, RDF
+
+DCAT = Namespace("http://www.w3.org/ns/dcat#")   # open namespace: rdflib's closed DCAT warns under pytest
 
 SHAPES = Path(__file__).parent / "dcat-ap-3.0.1"
 SPDX = "http://spdx.org/rdf/terms#"
