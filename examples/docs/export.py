@@ -1,6 +1,5 @@
 """Export a whole collection, filters applied: CSV (with a BOM for Excel) and an Excel workbook."""
 import csv
-import io
 import os
 
 import httpx
