@@ -60,6 +60,7 @@ INSTALLED_APPS = [
     "opendata.keys",
     "indicators",
     "projects",
+    "opendata.pages",  # the pages a person reads: the landing page, a page per record, browsing (HTML)
 ]
 
 MIDDLEWARE = [
@@ -145,7 +146,17 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 
-LANGUAGE_CODE = "en-us"
+LANGUAGE_CODE = "en"
+# The pages (opendata/pages/) speak both; the API answers in English whatever the request asks (no
+# LocaleMiddleware: the pages choose their language themselves, from the switch's cookie or Accept-Language).
+LANGUAGES = [("en", "English"), ("zh-hans", "简体中文")]
+LANGUAGE_COOKIE_NAME = "opendata_language"
+LANGUAGE_COOKIE_AGE = 365 * 24 * 3600
+LANGUAGE_COOKIE_SAMESITE = "Lax"
+
+# Where the documentation site and the bulk downloads are served (their links on the pages and the API root).
+DOCS_URL = os.environ.get("DOCS_URL", "/docs/")
+DOWNLOADS_URL = os.environ.get("DOWNLOADS_URL", "/downloads/")
 # Every timestamp the API writes, and every log line, is in UTC (`Z`); dates of facts are plain dates.
 TIME_ZONE = "UTC"
 USE_I18N = True

@@ -19,7 +19,6 @@ def api_versions(request):
 
 
 urlpatterns = [
-    path("", RedirectView.as_view(url="/api/v1/", permanent=False), name="home"),
     path("favicon.ico", RedirectView.as_view(url=static("drf_spectacular_sidecar/swagger-ui-dist/favicon-32x32.png"),
                                              permanent=True)),
     path("api/", api_versions, name="api-versions"),
@@ -33,6 +32,8 @@ urlpatterns = [
     # Liveness and readiness (opendata/config/health.py); settings.RATE_LIMIT_EXEMPT_PATHS lists them.
     path("healthz", health.healthz, name="healthz"),
     path("readyz", health.readyz, name="readyz"),
+    # The pages a person reads (opendata/pages/): the landing page at /, a page per record, browsing.
+    path("", include("opendata.pages.urls")),
 ]
 
 # problem+json for /api/ paths, Django's pages elsewhere
