@@ -99,6 +99,15 @@ def time_chart(points: list[Point], *, title: str, unit: str, chart_id: str) -> 
                    f'text-anchor="middle">{year}</text>')
     out.append(f'<line class="axis" x1="{LEFT}" x2="{WIDTH - RIGHT}" y1="{y(0):.1f}" y2="{y(0):.1f}"/>')
 
+    taken: list[tuple[float, float]] = []  # labels already placed, so that none overlaps another
+
+    def label_y(cx: float, cy: float, below: bool) -> float:
+        ly = cy + 16 if below else cy - 8
+        while any(abs(cx - tx) < 40 and abs(ly - ty) < 13 for tx, ty in taken):
+            ly += 13 if below else -13
+        taken.append((cx, ly))
+        return ly
+
     results = sorted((p for p in points if p.kind == "actual"), key=lambda p: p.middle)
     targets = [p for p in points if p.kind == "target"]
     if len(results) > 1:
@@ -113,7 +122,7 @@ def time_chart(points: list[Point], *, title: str, unit: str, chart_id: str) -> 
                    f'<title>{escape(text)}</title>'
                    f'<line class="target-bar" x1="{x0:.1f}" x2="{x1:.1f}" y1="{cy:.1f}" y2="{cy:.1f}"/>'
                    f'<path class="target-mark" d="M{cx:.1f},{cy - 7:.1f} l7,7 l-7,7 l-7,-7 z"/>'
-                   f'<text class="point-label" x="{cx + 9:.1f}" y="{cy - 8:.1f}">{escape(sign + fmt(p.value))}</text></a>')
+                   f'<text class="point-label target-label" x="{cx + 9:.1f}" y="{label_y(cx, cy, False):.1f}">{escape(sign + fmt(p.value))}</text></a>')
     for p in results:
         cx, cy = x(p.middle), y(float(p.value))
         sign = COMPARATOR_SIGN.get(p.comparator, "")
@@ -121,7 +130,7 @@ def time_chart(points: list[Point], *, title: str, unit: str, chart_id: str) -> 
         out.append(f'<a href="#{p.anchor}" class="point result" data-kind="actual" data-comparator="{p.comparator}">'
                    f'<title>{escape(text)}</title>'
                    f'<circle class="result-mark" cx="{cx:.1f}" cy="{cy:.1f}" r="5"/>'
-                   f'<text class="point-label" x="{cx + 8:.1f}" y="{cy + 16:.1f}">{escape(sign + fmt(p.value))}</text></a>')
+                   f'<text class="point-label result-label" x="{cx + 8:.1f}" y="{label_y(cx, cy, True):.1f}">{escape(sign + fmt(p.value))}</text></a>')
     # the legend
     ly = HEIGHT - 14
     out.append(f'<g class="legend"><circle class="result-mark" cx="{LEFT + 6}" cy="{ly - 4}" r="5"/>'
