@@ -224,6 +224,12 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    # The groups of operations in a reader's order, each described (opendata.base.api.schema.TAGS).
+    "POSTPROCESSING_HOOKS": ["drf_spectacular.hooks.postprocess_schema_enums",
+                             "opendata.base.api.schema.tag_descriptions"],
+    # Swagger UI: operations folded until opened (a long list otherwise), a filter box, links to each one.
+    "SWAGGER_UI_SETTINGS": {"deepLinking": True, "docExpansion": "none", "filter": True,
+                            "displayRequestDuration": True},
     # The choice lists of the write bodies, one enum component each, named after the model's choices.
     "ENUM_NAME_OVERRIDES": {
         "OperationEnum": "opendata.base.models.ChangeOperation",  # the change feed's, named so before the writes

@@ -117,6 +117,36 @@ class ApiKeyAuthenticationScheme(OpenApiAuthenticationExtension):
             "key that is sent must be valid: an unknown, revoked or expired key is a 401, never anonymous reading.")}
 
 
+#: Each resource's group of operations, as Swagger UI and Redoc show it, in this order, with what it holds
+#: (SPECTACULAR_SETTINGS["TAGS"] reads TAGS).
+TAGS = [
+    ("api", "API root", "What this version serves, with links to the documentation, GraphQL and the website."),
+    ("indicator", "Indicators", "What is measured (GDP growth, grain output...), each with its unit and topic; "
+                                "its time series under `/indicators/{code}/observations/`."),
+    ("observation", "Observations", "One value of one indicator for one region and period: a result (`actual`) "
+                                    "or a target, with the quotes that state it."),
+    ("project", "Projects", "Projects the documents announce, with their status timeline and events."),
+    ("project_status", "Project timelines", "Dated statements of a project's status (started, completed...)."),
+    ("event", "Events", "Meetings, expos, festivals and other events held or planned."),
+    ("event_series", "Event series", "Recurring events (an expo held every year)."),
+    ("source", "Sources", "The government documents every fact is quoted from, with their full text."),
+    ("region", "Regions", "The city, its districts, counties and development zones."),
+    ("topic", "Topics", "Policy areas grouping indicators and projects."),
+    ("unit", "Units", "Units as written in the documents, with their conversion to a base unit."),
+    ("change", "Change feed", "Every write, in order: poll it to keep a copy in sync."),
+]
+TAG_NAMES = {raw: name for raw, name, _ in TAGS}
+
+#: A record of the published fixtures (fixtures/) per resource: the example of its path's `{key}`, so
+#: that Swagger UI's "Try it out" answers a record when run as it is (uids are deterministic).
+KEY_EXAMPLES = {
+    "indicator": "gdp-growth", "observation": "4f334c20-bbac-5cfd-bd0c-718edd57a9da",
+    "project": "changchun-metro-line-6", "project_status": "a3bf9498-a798-572b-b3bf-4267813a80a9",
+    "event": "changchun-marathon-2019", "event_series": "changchun-marathon", "source": "2025-work-report-plan",
+    "region": "changchun", "topic": "agriculture", "unit": "亿元",
+}
+
+
 class AutoSchema(openapi.AutoSchema):
     def get_operation_id(self):
         entity, action = getattr(self.view, "entity", None), getattr(self.view, "action", None)
@@ -136,6 +166,10 @@ class AutoSchema(openapi.AutoSchema):
         return description
 
     def get_tags(self):
+        """The group of the operation in Swagger UI and Redoc, named for a person (TAGS)."""
+        return [TAG_NAMES.get(tag, tag) for tag in self._raw_tags()]
+
+    def _raw_tags(self):
         if getattr(self.view, "schema_tag", None):
             return [self.view.schema_tag]
         parent = getattr(self.view, "parent", None)
@@ -159,6 +193,13 @@ class AutoSchema(openapi.AutoSchema):
         for name, description in RATE_LIMIT_HEADERS.items():
             params.append(OpenApiParameter(name, OpenApiTypes.STR, OpenApiParameter.HEADER, response=[200, 304],
                                            description=description))
+        if self._is_resource() and "{key}" in self.path:
+            # The record a path names, pre-filled by Swagger UI's "Try it out": one of the published fixtures.
+            parent = getattr(self.view, "parent", None)
+            owner = parent.model.resource if parent is not None else getattr(self.view, "entity", None)
+            if owner in KEY_EXAMPLES:
+                params.append(OpenApiParameter("key", OpenApiTypes.STR, OpenApiParameter.PATH,
+                                               examples=[OpenApiExample("a published record", KEY_EXAMPLES[owner])]))
         if not self._is_resource() or self.view.action not in ("list", "retrieve"):
             return params
         serializer_class = self.view.get_serializer_class()
@@ -167,8 +208,8 @@ class AutoSchema(openapi.AutoSchema):
         params += [
             OpenApiParameter("fields", {"type": "string", "pattern": names_pattern(serializer_class.field_names())},
                              description=(
-                f"Comma-separated top-level fields to return (sparse fieldset). Fields: {field_names}."),
-                examples=[OpenApiExample("two fields", value=",".join(serializer_class.field_names()[:2]))]),
+                f"Comma-separated top-level fields to return (sparse fieldset). Fields: {field_names}. "
+                f"Example: `{','.join(serializer_class.field_names()[:2])}`.")),
             OpenApiParameter("bom", OpenApiTypes.BOOL, default=False, description=(
                 "CSV only: `true` starts the file with a UTF-8 byte order mark, so that spreadsheet programs "
                 "read the Chinese text correctly.")),
@@ -181,8 +222,7 @@ class AutoSchema(openapi.AutoSchema):
             params.append(OpenApiParameter("expand", {"type": "string", "pattern": names_pattern(expandable)},
                                            description=(
                 "Comma-separated related records to embed in place of their identifier, fetched in bulk (no "
-                f"query per row). Values: {', '.join(f'`{e}`' for e in expandable)}."),
-                examples=[OpenApiExample(e, value=e) for e in expandable]))
+                f"query per row). Values: {', '.join(f'`{e}`' for e in expandable)}.")))
         if self.view.action == "list":
             params.append(OpenApiParameter("Link", OpenApiTypes.STR, OpenApiParameter.HEADER, response=[200],
                                            description='RFC 8288 links: rel="first", rel="next", rel="prev".'))
@@ -297,10 +337,15 @@ class FilterSetExtension(DjangoFilterExtension):
     target_class = "opendata.base.api.views.PinnedFilterBackend"
     priority = 1
 
+    # Records of the published fixtures, so that an example tried as it is returns data.
     EXAMPLES = {
-        "indicator": "grain-output,gdp", "topic": "agriculture", "region": "changchun", "region_exact": "changchun",
-        "source": "2025-work-report-plan", "code": "changchun", "slug": "changchun-metro-line-6",
-        "parent": "changchun", "project": "changchun-metro-line-6", "series": "optoelectronics-expo",
+        "indicator": "grain-output,gdp-growth", "topic": "agriculture", "region": "changchun",
+        "region_exact": "changchun", "source": "2025-work-report-plan", "code": "changchun",
+        "slug": "changchun-metro-line-6", "parent": "changchun", "project": "changchun-metro-line-6",
+        "series": "optoelectronics-expo",
+        ("Indicator", "code"): "grain-output,gdp-growth", ("Topic", "code"): "agriculture",
+        ("Source", "slug"): "2025-work-report-plan", ("Event", "slug"): "changchun-marathon-2019",
+        ("EventSeries", "slug"): "changchun-marathon",
     }
 
     def resolve_filter_field(self, auto_schema, model, filterset_class, field_name, filter_field):
@@ -328,6 +373,20 @@ class FilterSetExtension(DjangoFilterExtension):
             example = "粮食" if field_name == "q" else None
         else:
             return super().resolve_filter_field(auto_schema, model, filterset_class, field_name, filter_field)
+        # The example goes in the description, not in `example`: Swagger UI fills every parameter with its
+        # example when "Try it out" is pressed, and all of a collection's filters together match nothing.
+        example = self.EXAMPLES.get((model.__name__, field_name), example)
+        description = str(filter_field.extra.get("help_text") or "")
+        if example is not None:
+            description = f"{description} Example: `{example}`.".strip()
         return [build_parameter_type(name=field_name, required=False, location=OpenApiParameter.QUERY,
-                                     description=str(filter_field.extra.get("help_text") or ""), schema=schema,
-                                     examples=None) | ({"example": example} if example is not None else {})]
+                                     description=description, schema=schema, examples=None)]
+
+
+def tag_descriptions(result, generator, request, public):
+    """A drf-spectacular postprocessing hook: the groups of operations in the order of TAGS, each with
+    what it holds (Swagger UI and Redoc show them in this order, with the description)."""
+    used = {tag for path in result.get("paths", {}).values() for op in path.values() if isinstance(op, dict)
+            for tag in op.get("tags", ())}
+    result["tags"] = [{"name": name, "description": description} for _, name, description in TAGS if name in used]
+    return result
