@@ -12,7 +12,7 @@ from drf_spectacular.contrib.django_filters import DjangoFilterExtension
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from drf_spectacular.plumbing import build_parameter_type
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiExample, OpenApiParameter
+from drf_spectacular.utils import OpenApiParameter
 from rest_framework import serializers
 
 from opendata.base.api.errors import PROBLEM_MEDIA_TYPE, problem_type
@@ -193,13 +193,6 @@ class AutoSchema(openapi.AutoSchema):
         for name, description in RATE_LIMIT_HEADERS.items():
             params.append(OpenApiParameter(name, OpenApiTypes.STR, OpenApiParameter.HEADER, response=[200, 304],
                                            description=description))
-        if self._is_resource() and "{key}" in self.path:
-            # The record a path names, pre-filled by Swagger UI's "Try it out": one of the published fixtures.
-            parent = getattr(self.view, "parent", None)
-            owner = parent.model.resource if parent is not None else getattr(self.view, "entity", None)
-            if owner in KEY_EXAMPLES:
-                params.append(OpenApiParameter("key", OpenApiTypes.STR, OpenApiParameter.PATH,
-                                               examples=[OpenApiExample("a published record", KEY_EXAMPLES[owner])]))
         if not self._is_resource() or self.view.action not in ("list", "retrieve"):
             return params
         serializer_class = self.view.get_serializer_class()
@@ -259,6 +252,10 @@ class AutoSchema(openapi.AutoSchema):
             if param["name"] == "key":
                 param["schema"] = schema
                 param["description"] = f"The {label}'s {lookup}."
+                if self.method == "GET" and model.resource in KEY_EXAMPLES:
+                    # pre-filled by Swagger UI's "Try it out": a published record, so that it answers one
+                    param["examples"] = {"APublishedRecord": {"value": KEY_EXAMPLES[model.resource],
+                                                              "summary": "a published record"}}
         return params
 
     def _get_filter_parameters(self):
