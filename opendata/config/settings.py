@@ -227,8 +227,8 @@ SPECTACULAR_SETTINGS = {
     # The groups of operations in a reader's order, each described (opendata.base.api.schema.TAGS).
     "POSTPROCESSING_HOOKS": ["drf_spectacular.hooks.postprocess_schema_enums",
                              "opendata.base.api.schema.tag_descriptions"],
-    # Swagger UI: operations folded until opened (a long list otherwise), a filter box, links to each one.
-    "SWAGGER_UI_SETTINGS": {"deepLinking": True, "docExpansion": "none", "filter": True,
+    # Swagger UI: a filter box (by tag), a link to each operation, and how long each request took.
+    "SWAGGER_UI_SETTINGS": {"deepLinking": True, "filter": True,
                             "displayRequestDuration": True},
     # The choice lists of the write bodies, one enum component each, named after the model's choices.
     "ENUM_NAME_OVERRIDES": {
