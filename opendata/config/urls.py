@@ -7,11 +7,13 @@ from django.urls import include, path, re_path
 from django.views.decorators.csrf import csrf_exempt
 from django.views.generic import RedirectView
 
+from opendata.base.api import errors
 from opendata.base.api.errors import unknown_version
 from opendata.base.api.versioning import API_VERSIONS
 from opendata.base.graphql.views import PublicGraphQLView
 from opendata.config import health
 from opendata.config.schema import schema
+from opendata.pages import views as pages_views
 
 
 def api_versions(request):
@@ -36,6 +38,13 @@ urlpatterns = [
     path("", include("opendata.pages.urls")),
 ]
 
-# problem+json for /api/ paths, Django's pages elsewhere
-handler404 = "opendata.base.api.errors.handler404"
+def not_found(request, exception=None):
+    """problem+json under /api/ (the API's handler), the pages' own page in the visitor's language elsewhere."""
+    if request.path.startswith("/api/"):
+        return errors.handler404(request, exception)
+    return pages_views.not_found(request, exception)
+
+
+# problem+json for /api/ paths, the pages' 404 (opendata/pages/) or Django's pages elsewhere
+handler404 = "opendata.config.urls.not_found"
 handler500 = "opendata.base.api.errors.handler500"
