@@ -219,7 +219,9 @@ def test_event_and_series_pages_link_each_other(client):
 
 
 def test_an_unknown_or_deleted_record_has_no_page(client):
-    assert client.get("/indicators/no-such-indicator/").status_code == 404
+    missing = client.get("/indicators/no-such-indicator/", **ZH)
+    assert missing.status_code == 404 and missing["Content-Language"] == "zh-hans" and "未找到" in html(missing)
+    assert client.get("/api/v1/indicators/no-such-indicator/")["Content-Type"] == "application/problem+json"
     indicator = Indicator.objects.get(code="grain-output")
     Indicator.objects.filter(pk=indicator.pk).update(deleted_at="2025-01-01T00:00:00Z")
     assert client.get("/indicators/grain-output/").status_code == 404
