@@ -64,6 +64,11 @@ def time_chart(points: list[Point], *, title: str, unit: str, chart_id: str) -> 
     """The SVG of one series of points (one indicator, region and unit)."""
     if not points:
         return mark_safe("")
+    # the words of the chart, in the page's language (outside the f-strings, where makemessages finds them)
+    description = _("Results are filled dots on a solid line; targets are hollow diamonds on a dashed bar over "
+                    "their period. The table below lists every value.")
+    result_word, target_word = _("Result"), _("Target")
+    comparators = _("≥ at least · ≤ at most · ≈ about")
     values = [float(p.value) for p in points]
     low, high = min(0.0, *values), max(0.0, *values)
     ticks = nice_ticks(low, high)
@@ -83,7 +88,7 @@ def time_chart(points: list[Point], *, title: str, unit: str, chart_id: str) -> 
     out = [f'<svg class="chart" id="{chart_id}" viewBox="0 0 {WIDTH} {HEIGHT}" role="img" '
            f'aria-labelledby="{chart_id}-title {chart_id}-desc" xmlns="http://www.w3.org/2000/svg">',
            f'<title id="{chart_id}-title">{escape(title)}</title>',
-           f'<desc id="{chart_id}-desc">{escape(_("Results are filled dots on a solid line; targets are hollow diamonds on a dashed bar over their period. The table below lists every value."))}</desc>']
+           f'<desc id="{chart_id}-desc">{escape(description)}</desc>']
     # the value axis: grid lines and labels
     for t in ticks:
         out.append(f'<line class="grid" x1="{LEFT}" x2="{WIDTH - RIGHT}" y1="{y(t):.1f}" y2="{y(t):.1f}"/>')
@@ -117,7 +122,7 @@ def time_chart(points: list[Point], *, title: str, unit: str, chart_id: str) -> 
         cx, cy = x(p.middle), y(float(p.value))
         x0, x1 = x(p.start.toordinal()), x(p.end.toordinal() + 1)
         sign = COMPARATOR_SIGN.get(p.comparator, "")
-        text = f"{_('Target')} {p.label}: {sign}{fmt(p.value)} {unit}"
+        text = f"{target_word} {p.label}: {sign}{fmt(p.value)} {unit}"
         out.append(f'<a href="#{p.anchor}" class="point target" data-kind="target" data-comparator="{p.comparator}">'
                    f'<title>{escape(text)}</title>'
                    f'<line class="target-bar" x1="{x0:.1f}" x2="{x1:.1f}" y1="{cy:.1f}" y2="{cy:.1f}"/>'
@@ -126,7 +131,7 @@ def time_chart(points: list[Point], *, title: str, unit: str, chart_id: str) -> 
     for p in results:
         cx, cy = x(p.middle), y(float(p.value))
         sign = COMPARATOR_SIGN.get(p.comparator, "")
-        text = f"{_('Result')} {p.label}: {sign}{fmt(p.value)} {unit}"
+        text = f"{result_word} {p.label}: {sign}{fmt(p.value)} {unit}"
         out.append(f'<a href="#{p.anchor}" class="point result" data-kind="actual" data-comparator="{p.comparator}">'
                    f'<title>{escape(text)}</title>'
                    f'<circle class="result-mark" cx="{cx:.1f}" cy="{cy:.1f}" r="5"/>'
@@ -134,10 +139,10 @@ def time_chart(points: list[Point], *, title: str, unit: str, chart_id: str) -> 
     # the legend
     ly = HEIGHT - 14
     out.append(f'<g class="legend"><circle class="result-mark" cx="{LEFT + 6}" cy="{ly - 4}" r="5"/>'
-               f'<text x="{LEFT + 16}" y="{ly}">{escape(_("Result"))}</text>'
+               f'<text x="{LEFT + 16}" y="{ly}">{escape(result_word)}</text>'
                f'<path class="target-mark" d="M{LEFT + 126},{ly - 11} l7,7 l-7,7 l-7,-7 z"/>'
                f'<line class="target-bar" x1="{LEFT + 110}" x2="{LEFT + 142}" y1="{ly - 4}" y2="{ly - 4}"/>'
-               f'<text x="{LEFT + 150}" y="{ly}">{escape(_("Target"))}</text>'
-               f'<text x="{LEFT + 230}" y="{ly}">{escape(_("≥ at least · ≤ at most · ≈ about"))}</text></g>')
+               f'<text x="{LEFT + 150}" y="{ly}">{escape(target_word)}</text>'
+               f'<text x="{LEFT + 230}" y="{ly}">{escape(comparators)}</text></g>')
     out.append("</svg>")
     return mark_safe("".join(out))

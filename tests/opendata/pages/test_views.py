@@ -234,3 +234,26 @@ def test_pages_read_in_a_number_of_queries_independent_of_the_data(client, djang
         client.get("/projects/?topic=transport")
     with django_assert_max_num_queries(12):
         client.get("/sources/2025-work-report-plan/")
+
+
+def test_every_text_of_the_pages_is_translated_and_compiled():
+    """Each message of the pages has its Chinese, and the compiled catalogue (committed, so that `make run`
+    needs no gettext) says the same as the source one. Regenerate: see opendata/pages/locale/README.md."""
+    from pathlib import Path
+
+    from babel.messages.mofile import read_mo
+    from babel.messages.pofile import read_po
+
+    folder = Path(__file__).resolve().parents[3] / "opendata" / "pages" / "locale" / "zh_Hans" / "LC_MESSAGES"
+    with open(folder / "django.po", "rb") as f:
+        po = read_po(f)
+    with open(folder / "django.mo", "rb") as f:
+        mo = read_mo(f)
+    untranslated = [m.id for m in po if m.id and not (all(m.string) if isinstance(m.string, tuple) else m.string)]
+    assert untranslated == []
+    assert not any("fuzzy" in m.flags for m in po if m.id)
+    def entries(catalog):
+        return {m.id if isinstance(m.id, str) else tuple(m.id): m.string if isinstance(m.string, str)
+                else tuple(m.string) for m in catalog if m.id}
+
+    assert entries(po) == entries(mo)
