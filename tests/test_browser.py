@@ -121,13 +121,13 @@ def test_the_landing_page_in_both_languages_and_the_switch_persists(site, fresh_
     assert browser.switch_to.active_element.get_attribute("class") == "skip"
     shoot(browser, screenshots, "landing-en")
     browser.find_element(By.CSS_SELECTOR, 'form.language button[value="zh-hans"]').click()
-    wait.until(lambda d: d.find_element(By.TAG_NAME, "html").get_attribute("lang") == "zh-Hans")
+    wait.until(lambda d: d.execute_script("return document.documentElement.lang") == "zh-Hans")
     assert "长春市的指标、项目与活动" in browser.find_element(By.TAG_NAME, "h1").text
     shoot(browser, screenshots, "landing-zh")
     browser.get(f"{site}/indicators/")  # the choice persists
     assert browser.find_element(By.TAG_NAME, "html").get_attribute("lang") == "zh-Hans"
     browser.find_element(By.CSS_SELECTOR, 'form.language button[value="en"]').click()
-    wait.until(lambda d: d.find_element(By.TAG_NAME, "html").get_attribute("lang") == "en")
+    wait.until(lambda d: d.execute_script("return document.documentElement.lang") == "en")
     assert severe_console_errors(browser) == []
     assert requests_to_other_origins(browser, site) == []
 
@@ -176,7 +176,7 @@ def test_a_citations_text_url_scrolls_to_the_quote_marked_on_the_source_page(sit
 def test_the_project_page_in_chinese_shows_its_timeline(site, fresh_log, browser, screenshots):
     browser.get(f"{site}/")
     browser.find_element(By.CSS_SELECTOR, 'form.language button[value="zh-hans"]').click()
-    WebDriverWait(browser, 30).until(lambda d: d.find_element(By.TAG_NAME, "html").get_attribute("lang") == "zh-Hans")
+    WebDriverWait(browser, 30).until(lambda d: d.execute_script("return document.documentElement.lang") == "zh-Hans")
     browser.get(f"{site}/projects/changchun-metro-line-6/")
     items = browser.find_elements(By.CSS_SELECTOR, "ol.timeline > li")
     assert items and all(i.find_elements(By.CSS_SELECTOR, "blockquote") for i in items)
@@ -196,6 +196,7 @@ def test_swagger_try_it_out_returns_records_with_its_defaults(site, fresh_log, b
         (By.CSS_SELECTOR, "#operations-Indicators-indicator_list .live-responses-table .response-col_description pre")))
     wait.until(lambda d: '"results"' in body.text)
     assert '"code": "' in body.text  # records, not an empty list
+    browser.execute_script("arguments[0].scrollIntoView({block: 'center'})", body)
     shoot(browser, screenshots, "swagger-try-it-out")
     # a record's operation, its key pre-filled with a published record
     browser.get(f"{site}/api/v1/docs/#/Indicators/indicator_retrieve")
