@@ -43,20 +43,48 @@ def page_of(listing: Listing, number: str | None):
     return Paginator(listing.rows, PAGE_SIZE).get_page(number)
 
 
-def facet(rows: QuerySet, path: str, *labels: str, limit: int = 30) -> list[dict]:
+def facet(rows: QuerySet, path: str, *labels: str, live: tuple[str, ...] = (), limit: int = 30) -> list[dict]:
     """How many of `rows` have each value of `path` (a field or lookup: `topic__code`), with the
-    label fields named after it, most frequent first."""
+    label fields named after it, most frequent first. `live`: the related rows the path goes through
+    that must not be soft-deleted (`observations`, `observations__citations`), as the filters read them."""
     fields = (path, *labels)
-    counted = (rows.order_by().exclude(**{f"{path}__isnull": True}).values(*fields)
+    alive = {f"{relation}__deleted_at__isnull": True for relation in live}
+    counted = (rows.order_by().filter(**{f"{path}__isnull": False}, **alive).values(*fields)
                .annotate(n=Count("pk", distinct=True)).order_by("-n", path))
     return [{"value": r[path], "labels": [r[label] for label in labels], "count": r["n"]} for r in counted[:limit]]
 
 
-def year_facet(rows: QuerySet, date_path: str) -> list[dict]:
-    """Counts of `rows` by the year of a date field, latest year first."""
-    from django.db.models.functions import ExtractYear
+def year_span(rows: QuerySet, start_path: str, end_path: str) -> tuple[int, int] | None:
+    """The first and last year the dates of `rows` cover (None when there are none)."""
+    from django.db.models import Max, Min
 
-    counted = (rows.order_by().annotate(_year=ExtractYear(date_path)).values("_year")
-               .annotate(n=Count("pk", distinct=True)).order_by("-_year"))
-    return [{"value": str(r["_year"]), "labels": [str(r["_year"])], "count": r["n"]} for r in counted
-            if r["_year"] is not None]
+    found = rows.order_by().aggregate(first=Min(start_path), last=Max(end_path), last_start=Max(start_path))
+    if found["first"] is None:
+        return None
+    last = max(d for d in (found["last"], found["last_start"]) if d is not None)
+    return found["first"].year, last.year
+
+
+def year_facet(filterset_class, queryset_of, params: dict, allowed: tuple[str, ...], span, *,
+               most: int = 15) -> list[dict]:
+    """For each year of the span (latest first, at most `most`), how many records the FilterSet keeps
+    with the page's parameters and `date_from=<year>&date_to=<year>`: exactly what the year's link lists."""
+    if span is None:
+        return []
+    out = []
+    for year in range(span[1], span[0] - 1, -1)[:most]:
+        given = {**params, "date_from": str(year), "date_to": str(year)}
+        n = filtered(filterset_class, queryset_of(), given, allowed=allowed).count
+        if n:
+            out.append({"value": str(year), "labels": [str(year)], "count": n})
+    return out
+
+
+def counted_by_filterset(values: list[dict], param: str, filterset_class, queryset_of, params: dict,
+                         allowed: tuple[str, ...]) -> list[dict]:
+    """The facet's values counted again by the FilterSet itself, with the page's parameters and
+    `param=<value>`: for a filter whose rule a group-by cannot say (a region includes its sub-regions),
+    each count is exactly what the value's link lists. Most frequent first."""
+    recounted = [{**v, "count": filtered(filterset_class, queryset_of(), {**params, param: v["value"]},
+                                         allowed=allowed).count} for v in values]
+    return sorted((v for v in recounted if v["count"]), key=lambda v: (-v["count"], v["value"]))

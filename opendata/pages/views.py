@@ -17,7 +17,7 @@ from opendata.catalogue import selectors as catalogue_selectors
 from opendata.catalogue.filters import RegionFilterSet, SourceFilterSet, TopicFilterSet
 from opendata.pages.charts import Point, time_chart
 from opendata.pages.i18n import is_chinese, localized
-from opendata.pages.listing import facet, filtered, page_of, year_facet
+from opendata.pages.listing import counted_by_filterset, facet, filtered, page_of, year_facet, year_span
 from opendata.pages.text import pieces
 from projects import selectors as project_selectors
 from projects.filters import EventFilterSet, EventSeriesFilterSet, ProjectFilterSet, ProjectStatusFilterSet
@@ -113,30 +113,35 @@ def indicator_detail(request, code: str):
 
 
 BROWSE = {
-    # name: (FilterSet, selector, the parameters the page offers, facets: (param, path, label fields))
+    # name: (FilterSet, selector, the parameters the page offers,
+    #        facets: (parameter, path, label fields, the related rows on the way that must be live))
     "indicators": (IndicatorFilterSet, indicator_selectors.indicator_list, ("q", "topic", "region", "source",
                                                                           "has_target"),
-                   [("topic", "topic__code", ("topic__name_en", "topic__name_zh")),
+                   [("topic", "topic__code", ("topic__name_en", "topic__name_zh"), ()),
                     ("region", "observations__region__code", ("observations__region__name_en",
-                                                              "observations__region__name_zh")),
+                                                              "observations__region__name_zh"), ("observations",)),
                     ("source", "observations__citations__source__slug",
-                     ("observations__citations__source__title_en", "observations__citations__source__title_zh"))]),
+                     ("observations__citations__source__title_en", "observations__citations__source__title_zh"),
+                     ("observations", "observations__citations"))]),
     "projects": (ProjectFilterSet, project_selectors.project_list, ("q", "topic", "region", "status", "source",
                                                                     "date_from", "date_to"),
-                 [("topic", "topic__code", ("topic__name_en", "topic__name_zh")),
-                  ("region", "regions__code", ("regions__name_en", "regions__name_zh")),
-                  ("status", "timeline__status", ("timeline__status", "timeline__status")),
+                 [("topic", "topic__code", ("topic__name_en", "topic__name_zh"), ()),
+                  ("region", "regions__code", ("regions__name_en", "regions__name_zh"), ()),
+                  ("status", "timeline__status", ("timeline__status", "timeline__status"), ("timeline",)),
                   ("source", "timeline__citations__source__slug",
-                   ("timeline__citations__source__title_en", "timeline__citations__source__title_zh"))]),
+                   ("timeline__citations__source__title_en", "timeline__citations__source__title_zh"),
+                   ("timeline", "timeline__citations"))]),
     "events": (EventFilterSet, project_selectors.event_list, ("q", "kind", "status", "region", "series", "source",
                                                               "date_from", "date_to"),
-               [("kind", "kind", ("kind", "kind")),
-                ("region", "region__code", ("region__name_en", "region__name_zh")),
-                ("series", "series__slug", ("series__name_en", "series__name_zh")),
-                ("source", "citations__source__slug", ("citations__source__title_en", "citations__source__title_zh"))]),
+               [("kind", "kind", ("kind", "kind"), ()),
+                ("region", "region__code", ("region__name_en", "region__name_zh"), ()),
+                ("series", "series__slug", ("series__name_en", "series__name_zh"), ()),
+                ("source", "citations__source__slug", ("citations__source__title_en", "citations__source__title_zh"),
+                 ("citations",))]),
 }
 
-YEAR_FACETS = {"projects": ("date_from", "timeline__date_start"), "events": ("date_from", "start_date")}
+# the dates a year facet spans: (first, last) date paths of the listed records
+YEAR_FACETS = {"projects": ("timeline__date_start", "timeline__date_end"), "events": ("start_date", "end_date")}
 
 
 @localized
@@ -145,12 +150,15 @@ def browse(request, kind: str):
     listing = filtered(filterset_class, selector(), request.GET, allowed=allowed)
     shown = page_of(listing, request.GET.get("page"))
     facet_lists = []
-    for param, path, labels in facets:
-        values = facet(listing.rows, path, *labels)
+    for param, path, labels, live in facets:
+        values = facet(listing.rows, path, *labels, live=live)
+        if param == "region":  # a region includes its sub-regions: counted by the FilterSet's own rule
+            values = counted_by_filterset(values, param, filterset_class, selector, listing.params, allowed)
         facet_lists.append({"param": param, "values": values, "current": listing.params.get(param)})
     years = None
     if kind in YEAR_FACETS:
-        years = year_facet(listing.rows, YEAR_FACETS[kind][1])
+        years = year_facet(filterset_class, selector, listing.params, allowed,
+                           year_span(listing.rows, *YEAR_FACETS[kind]))
     return page(request, "browse.html", {
         "kind": kind, "listing": listing, "page": shown, "facets": facet_lists, "years": years,
         "params": listing.params, "api_query": request.GET.urlencode()},

@@ -183,6 +183,20 @@ def test_the_facets_count_the_records_the_filters_kept(client):
         assert len(got["results"]) == int(count), year
 
 
+@pytest.mark.parametrize("kind", ["indicators", "projects", "events"])
+def test_every_facet_value_counts_what_its_link_lists(client, kind):
+    """Follow every facet link of the browse page: the list it leads to has the count the facet said."""
+    from html import unescape
+
+    page = html(client.get(f"/{kind}/"))
+    facets = page.split('class="facets"')[1].split("</aside>")[0]
+    links = re.findall(r'<a href="\?([^"]*)"[^>]*>[^<]*</a> <span class="count">(\d+)</span>', facets)
+    assert len(links) > 5
+    for query, count in links:
+        listed = html(client.get(f"/{kind}/?{unescape(query)}"))
+        assert re.search(rf"<h2 id=\"results-h\">{count} records?</h2>", listed), (query, count)
+
+
 def test_a_filter_the_filterset_refuses_is_shown_with_its_message(client):
     response = client.get("/events/?date_from=2026&date_to=2020")
     assert response.status_code == 400
