@@ -133,3 +133,16 @@ def last_of(rows):
     """The last of a prefetched list (a project's latest timeline statement)."""
     rows = list(rows)
     return rows[-1] if rows else None
+
+
+@register.filter
+def dated(value, precision: str = "day") -> str:
+    """A date as precisely as it is known: `2019` (year), `2019-03` (month), `2019-03-08` (day), never
+    a day the document did not state."""
+    if not value:
+        return ""
+    if precision == "year":
+        return f"{value.year:04d}"
+    if precision == "month":
+        return f"{value.year:04d}-{value.month:02d}"
+    return value.isoformat()

@@ -271,3 +271,10 @@ def test_every_text_of_the_pages_is_translated_and_compiled():
                 else tuple(m.string) for m in catalog if m.id}
 
     assert entries(po) == entries(mo)
+
+
+def test_a_date_is_shown_as_precisely_as_the_document_states_it(client):
+    event = Event.objects.alive().filter(start_precision="year").first()
+    page = html(client.get(f"/events/{event.slug}/"))
+    assert f'<time datetime="{event.start_date.year}">{event.start_date.year}</time>' in page
+    assert event.start_date.isoformat() not in page

@@ -52,6 +52,13 @@
       first.focus({preventScroll: true});
     }
   }
+  // On a phone the filters start folded, so that the list comes first (open without the script).
+  function foldFilters() {
+    if (window.matchMedia && window.matchMedia("(max-width: 48rem)").matches) {
+      document.querySelectorAll("details.facet-box").forEach(function (d) { d.open = false; });
+    }
+  }
   window.addEventListener("hashchange", follow);
+  if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", foldFilters); else foldFilters();
   if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", follow); else follow();
 })();
