@@ -62,10 +62,9 @@ def home(request):
         "sources": len(sources),
         "regions": filtered(RegionFilterSet, catalogue_selectors.region_list(), {}).count,
     }
-    example = indicators[0].code if indicators else "gdp"
-    for indicator in indicators:
-        if indicator.code == "gdp-growth":
-            example = indicator.code
+    # the first request's indicator: GDP growth when it is published, else the first there is
+    codes = [i.code for i in indicators]
+    example = "gdp-growth" if "gdp-growth" in codes else (codes[0] if codes else None)
     return page(request, "home.html", {"topics": topics, "counts": counts, "sources": sources,
                                        "example_indicator": example})
 
