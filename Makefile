@@ -26,6 +26,7 @@ load: migrate
 
 run: load
 	@echo ""
+	@echo "  Website:       http://$(HOST):$(PORT)/  (English and Chinese)"
 	@echo "  API root:      http://$(HOST):$(PORT)/api/v1/"
 	@echo "  API docs:      http://$(HOST):$(PORT)/api/v1/docs/  (Redoc: /api/v1/redoc/, schema: /api/v1/schema/)"
 	@echo "  GraphQL:       http://$(HOST):$(PORT)/graphql/"
