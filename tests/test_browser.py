@@ -186,7 +186,7 @@ def test_the_project_page_in_chinese_shows_its_timeline(site, fresh_log, browser
 
 
 def test_swagger_try_it_out_returns_records_with_its_defaults(site, fresh_log, browser, screenshots):
-    browser.get(f"{site}/api/v1/docs/#/Indicators/indicator_list")
+    browser.get(f"{site}/api/v1/docs/#/indicator/indicator_list")
     wait = WebDriverWait(browser, 30)
     wait.until(EC.element_to_be_clickable((By.CSS_SELECTOR, "#operations-indicator-indicator_list .try-out__btn")))
     block = browser.find_element(By.ID, "operations-indicator-indicator_list")
@@ -199,7 +199,7 @@ def test_swagger_try_it_out_returns_records_with_its_defaults(site, fresh_log, b
     browser.execute_script("arguments[0].scrollIntoView({block: 'center'})", body)
     shoot(browser, screenshots, "swagger-try-it-out")
     # a record's operation, its key pre-filled with a published record
-    browser.get(f"{site}/api/v1/docs/#/Indicators/indicator_retrieve")
+    browser.get(f"{site}/api/v1/docs/#/indicator/indicator_retrieve")
     browser.refresh()
     wait.until(EC.element_to_be_clickable((By.CSS_SELECTOR, "#operations-indicator-indicator_retrieve .try-out__btn"))).click()
     wait.until(EC.element_to_be_clickable((By.CSS_SELECTOR, "#operations-indicator-indicator_retrieve .execute"))).click()
