@@ -7,7 +7,7 @@ PORT   ?= 8000
 
 export DJANGO_SETTINGS_MODULE := opendata.config.settings
 
-.PHONY: run test install migrate load serve bench schema schema-rest schema-graphql check-schema clean
+.PHONY: run test install migrate load serve bench cluster cluster-stop schema schema-rest schema-graphql check-schema clean
 
 $(VENV)/.installed: requirements.lock pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -38,6 +38,15 @@ run: load
 # Migrate first (make migrate, or manage.py migrate with the same DATABASE_URL).
 serve: install
 	DEBUG=false HOST=$(HOST) PORT=$(PORT) $(VENV)/bin/gunicorn -c opendata/config/gunicorn.conf.py
+
+# A scaled-out deployment on this machine (scripts/cluster.py, docs/deployment.md): a PostgreSQL primary
+# and a streaming replica, Redis, CLUSTER_APPS application processes (2) and nginx in front; prints the
+# address. `make cluster-stop` stops everything it started, by PID.
+cluster: install
+	$(PY) scripts/cluster.py start
+
+cluster-stop:
+	$(PY) scripts/cluster.py stop
 
 test: install
 	$(PY) -m pytest $(PYTEST_ARGS)
