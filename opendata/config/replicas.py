@@ -322,7 +322,7 @@ class ReplicaMiddleware:
     def __call__(self, request):
         if not self.enabled:
             return self.get_response(request)
-        alias = self.choose(request)
+        alias = request.read_database = self.choose(request)
         token = _read_alias.set(alias)
         try:
             response = self.get_response(request)
@@ -330,6 +330,7 @@ class ReplicaMiddleware:
                     and (request.method in SAFE_METHODS or _is_graphql_post(request))):
                 REPLICAS.mark_down(alias, "a request failed on it; read again on the primary")
                 _read_alias.set(DEFAULT_DB_ALIAS)
+                request.read_database = DEFAULT_DB_ALIAS
                 response = self.get_response(request)
         finally:
             _read_alias.reset(token)
