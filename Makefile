@@ -51,10 +51,13 @@ cluster-stop:
 test: install
 	$(PY) -m pytest $(PYTEST_ARGS)
 
-# Latency per scenario (bench/run.py), then 50 clients for 60 s against the production server (bench/load.py).
+# Latency per scenario (bench/run.py), then 50 clients for 60 s against the production server (bench/load.py),
+# then scaling out (bench/scale.py): 1, 2 and 4 application processes behind nginx, with and without its
+# cache, reads on the replica (docs/performance.md, "Scaling out").
 bench: install
 	$(PY) bench/run.py
 	$(PY) bench/load.py
+	$(PY) bench/scale.py
 
 schema: schema-rest schema-graphql
 
