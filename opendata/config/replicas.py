@@ -68,7 +68,7 @@ _log = EveryInterval(30)
 
 REPLICA_PREFIX = "replica_"
 #: Read on the primary always (app_label.model_name, or app_label alone).
-PRIMARY_ONLY = {"base.change", "base.idempotentrequest", "keys", "sessions", "auth", "axes", "admin",
+PRIMARY_ONLY = {"opendata_base.change", "opendata_base.idempotentrequest", "keys", "sessions", "auth", "axes", "admin",
                 "contenttypes"}
 SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
 
