@@ -384,6 +384,9 @@ def test_stopping_the_primary_makes_writes_503_while_reads_go_on(running):
         assert len(hammer.results) > 5 and {s for s, _ in hammer.results} == {200}
         cached = request(running.base + f"/api/v1/topics/?page_size={fresh_size()}")
         assert cached[0] == 200
+        # still ready: it serves reads (a load balancer must not take every process out)
+        status, _, body, _ = request(running.apps[0] + "/readyz")
+        assert status == 200 and not body["checks"]["database"]["ok"] and body["checks"]["replica_0"]["ok"], body
     finally:
         running.primary.start()
     deadline = time.monotonic() + 20
