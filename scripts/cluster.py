@@ -307,13 +307,14 @@ class Nginx:
 
     def start(self, binary: str | None = None) -> None:
         binary = binary or install_nginx()
-        for sub in ("tmp/body", "tmp/proxy", "tmp/fastcgi", "tmp/uwsgi", "tmp/scgi", "cache"):
+        subs = ("body_temp", "proxy_temp", "fastcgi_temp", "uwsgi_temp", "scgi_temp", "cache")
+        for sub in subs:
             (self.home / sub).mkdir(parents=True, exist_ok=True)
         self.conf.write_text(self.render())
         if os.geteuid() == 0:
             nobody = pwd.getpwnam("nobody")
-            for path in [self.home / "tmp", self.home / "cache", *(self.home / "tmp").iterdir()]:
-                os.chown(path, nobody.pw_uid, nobody.pw_gid)
+            for sub in subs:
+                os.chown(self.home / sub, nobody.pw_uid, nobody.pw_gid)
         result = subprocess.run([binary, "-p", str(self.home), "-c", str(self.conf), "-e", str(self.home / "error.log")],
                                 capture_output=True, text=True, timeout=30)
         if result.returncode != 0:
