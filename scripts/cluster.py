@@ -56,12 +56,17 @@ def alive(pid: int | None) -> bool:
         return False
     except PermissionError:
         return True
-    # a zombie child of ours counts as gone
+    # a zombie counts as gone: a child of ours is reaped here; a daemon's parent (PID 1 in a container) may
+    # reap late, or never
     with contextlib.suppress(ChildProcessError):
         done, _ = os.waitpid(pid, os.WNOHANG)
         if done == pid:
             return False
-    return True
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except (OSError, IndexError):
+        return True
+    return state not in ("Z", "X")
 
 
 def stop_pid(pid: int | None, sig: signal.Signals = signal.SIGTERM, wait: float = 30) -> None:
