@@ -69,29 +69,65 @@ def machine() -> dict:
             "load_before": os.getloadavg()}
 
 
-def wrk_run(wrk: str, base: str, paths: list[str], *, cache: bool, seconds: int, connections: int) -> dict:
+TICK = os.sysconf("SC_CLK_TCK")
+
+
+def cpu_seconds(roots: dict[str, list[int]]) -> dict[str, float]:
+    """CPU seconds (user + system) used so far by each group of processes and all their descendants."""
+    parents: dict[int, int] = {}
+    used: dict[int, int] = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        pid = int(stat.parent.name)
+        parents[pid] = int(fields[1])
+        used[pid] = int(fields[11]) + int(fields[12])
+    out = {}
+    for group, pids in roots.items():
+        members = set(p for p in pids if p)
+        grew = True
+        while grew:
+            more = {pid for pid, parent in parents.items() if parent in members} - members
+            grew = bool(more)
+            members |= more
+        out[group] = sum(used.get(pid, 0) for pid in members) / TICK
+    return out
+
+
+def wrk_run(wrk: str, base: str, paths: list[str], *, cache: bool, seconds: int, connections: int,
+            roots: dict[str, list[int]]) -> dict:
     cmd = [wrk, "-t", "2", "-c", str(connections), "-d", f"{seconds}s", "--timeout", "10s", "-s",
            str(ROOT / "bench" / "scale.lua"), base, "--", "cache" if cache else "nocache", *paths]
+    before = cpu_seconds(roots)
     out = subprocess.run(cmd, capture_output=True, text=True, timeout=seconds + 60)
+    after = cpu_seconds(roots)
     result = json.loads(out.stdout.strip().splitlines()[-1])
     result["load_after"] = os.getloadavg()
+    # (a group whose processes ended during the run, the stopped replica, counts 0)
+    result["cpu_seconds"] = {group: max(0.0, after[group] - before[group]) for group in roots}
     return result
 
 
 def row(name: str, apps: int, cache: bool, reads: str, r: dict) -> dict:
     seconds = r["duration_us"] / 1e6
+    per_request = {group: 1000 * cpu / max(1, r["requests"]) for group, cpu in r["cpu_seconds"].items()}
     return {"configuration": name, "apps": apps, "cache": cache, "reads": reads, "requests": r["requests"],
             "rps": r["requests"] / seconds, "errors": sum(r["errors"].values()),
             "p50_ms": r["latency_us"]["p50"] / 1000, "p99_ms": r["latency_us"]["p99"] / 1000,
-            "load_after": r["load_after"][0]}
+            "load_after": r["load_after"][0], "cpu_seconds": r["cpu_seconds"], "cpu_ms_per_request": per_request}
 
 
 def table(rows: list[dict]) -> str:
-    lines = ["| application processes | cache | reads on | requests/s | p50 ms | p99 ms | errors | load avg after |",
-             "|---:|---|---|---:|---:|---:|---:|---:|"]
+    lines = ["| application processes | cache | reads on | requests/s | p50 ms | p99 ms | errors | CPU ms per request: "
+             "application / primary / replica / nginx | load avg after |",
+             "|---:|---|---|---:|---:|---:|---:|---|---:|"]
     for r in rows:
+        cpu = r["cpu_ms_per_request"]
         lines.append(f"| {r['apps']} | {'nginx' if r['cache'] else 'none'} | {r['reads']} | {r['rps']:,.0f} | "
-                     f"{r['p50_ms']:.1f} | {r['p99_ms']:.1f} | {r['errors']} | {r['load_after']:.1f} |")
+                     f"{r['p50_ms']:.1f} | {r['p99_ms']:.1f} | {r['errors']} | {cpu['application']:.2f} / "
+                     f"{cpu['primary']:.2f} / {cpu['replica']:.2f} / {cpu['nginx']:.3f} | {r['load_after']:.1f} |")
     return "\n".join(lines)
 
 
@@ -123,6 +159,7 @@ def main() -> int:
         state = deployment.start(directory, apps=max(counts), pg_port=first, redis_port=first + 2,
                                  http_port=first + 3, extra_env={"LOG_LEVEL": "INFO", "API_RATE_LIMIT": "100000000/hour"})
         app_ports = [a["port"] for a in state["apps"]]
+        app_pids = [deployment.read_pid(Path(a["pidfile"])) or a["pid"] for a in state["apps"]]
         api = f"http://127.0.0.1:{app_ports[0]}/api/v1"
         indicator = get_json(f"{api}/indicators/?page_size=1")["results"][0]["code"]
         paths = ["/api/v1/observations/?page_size=50", f"/api/v1/observations/?indicator={indicator}&page_size=50",
@@ -134,13 +171,16 @@ def main() -> int:
             front = deployment.Nginx(home, first + 4 + max(counts) + len(fronts), app_ports[:n])
             front.start()
             fronts.append(front)
+            roots = {"application": app_pids[:n], "primary": [state["primary"]["pid"]],
+                     "replica": [state["replica"]["pid"]], "nginx": [front.pid]}
             base = f"http://127.0.0.1:{front.port}"
             for path in paths:  # every path answers before the load starts
                 with urllib.request.urlopen(base + path, timeout=30) as r:
                     assert r.status == 200, path
             for cache in (False, True):
                 print(f"  {n} process(es), {'with' if cache else 'without'} the cache ...", flush=True)
-                r = wrk_run(wrk, base, paths, cache=cache, seconds=args.seconds, connections=args.connections)
+                r = wrk_run(wrk, base, paths, cache=cache, seconds=args.seconds, connections=args.connections,
+                            roots=roots)
                 rows.append(row("scale", n, cache, "replica", r))
         # the same without the replica: every read on the primary
         replica = deployment.Postgres(deployment.postgres_bindir(), directory / "replica", state["replica"]["port"])
@@ -148,7 +188,8 @@ def main() -> int:
         n = max(counts)
         print(f"  {n} process(es), without the cache, the replica stopped ...", flush=True)
         base = f"http://127.0.0.1:{fronts[-1].port}"
-        r = wrk_run(wrk, base, paths, cache=False, seconds=args.seconds, connections=args.connections)
+        r = wrk_run(wrk, base, paths, cache=False, seconds=args.seconds, connections=args.connections,
+                    roots=roots)
         rows.append(row("scale", n, False, "primary (replica stopped)", r))
         for front in fronts:
             front.stop()

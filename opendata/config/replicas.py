@@ -27,7 +27,7 @@ issued a second ago works at once, a revoked key stops at once), sessions, users
 (the admin).
 
 **Read-your-writes, by API key and LSN.** Only a request with an API key may write, so the writer is
-known: after a successful write (an unsafe method, or a GraphQL POST, answered 2xx with a key), the
+known: after a successful write (an unsafe method, or a GraphQL mutation, answered 2xx with a key), the
 primary's WAL position (`pg_current_wal_lsn()`, after the commit) is stored in Redis under the key's
 prefix for `READ_YOUR_WRITES_WINDOW` seconds (the highest one, if writes race). A later request with
 that key reads from a replica only if that replica's last check saw it replayed at or past that
@@ -300,6 +300,25 @@ def _is_graphql_post(request) -> bool:
     return request.method == "POST" and request.path.startswith("/graphql")
 
 
+def _is_mutation(request) -> bool:
+    """A GraphQL POST whose operation is a mutation (or that cannot be read: counted as one, to be safe)."""
+    import json
+
+    from graphql import OperationType, parse
+
+    try:
+        body = json.loads(request.body or b"{}") if request.content_type == "application/json" else request.POST
+        document = parse(body.get("query") or "")
+    except Exception:  # noqa: BLE001 - not ours to judge here; the view answered it
+        return True
+    name = body.get("operationName")
+    for definition in document.definitions:
+        operation = getattr(definition, "operation", None)
+        if operation is not None and (not name or getattr(definition.name, "value", None) == name):
+            return operation == OperationType.MUTATION
+    return True
+
+
 def _writer(request) -> str | None:
     """The API key's prefix of a request that sends one (authenticated by RateLimitMiddleware before)."""
     from opendata.base.api.auth import authenticate_key
@@ -354,6 +373,8 @@ class ReplicaMiddleware:
     def remember_write(self, request, response) -> None:
         if request.method in SAFE_METHODS or not 200 <= response.status_code < 300:
             return
+        if _is_graphql_post(request) and not _is_mutation(request):
+            return  # a query sent by POST wrote nothing
         who = _writer(request)
         if who is None:
             return

@@ -254,6 +254,40 @@ def test_read_your_writes(running):
         time.sleep(0.2)
 
 
+def graphql(running: Running, query: str, variables: dict | None = None, *, key: str | None = None, app: int = 0):
+    status, _, body, rid = request(running.apps[app] + "/graphql/", method="POST", key=key,
+                                   body={"query": query, "variables": variables or {}})
+    assert status == 200, body
+    return body, rid
+
+
+def test_read_your_writes_in_graphql(running):
+    key = running.keys["writer"]
+    running.wait_replayed()
+    running.sql(running.replica, "SELECT pg_wal_replay_pause()")
+    code = "t" + uuid.uuid4().hex[:10]
+    lookup = "query($c: Code!) { topic(code: $c) { code } }"
+    try:
+        body, rid = graphql(running, "mutation($i: TopicInput!) { createTopic(input: $i) { topic { code } } }",
+                            {"i": {"code": code, "nameZh": "集群", "nameEn": "GraphQL"}}, key=key)
+        assert body["data"]["createTopic"]["topic"]["code"] == code, body
+        body, rid = graphql(running, lookup, {"c": code}, key=key, app=1)
+        assert body["data"]["topic"] == {"code": code} and running.db_of(rid) == "default"
+        body, rid = graphql(running, lookup, {"c": code})
+        assert body["data"]["topic"] is None and running.db_of(rid) == "replica_0"
+    finally:
+        running.sql(running.replica, "SELECT pg_wal_replay_resume()")
+    running.wait_replayed()
+    deadline = time.monotonic() + 5  # a query by POST is not a write: the key goes back to the replica
+    while True:
+        body, rid = graphql(running, lookup, {"c": code}, key=key)
+        assert body["data"]["topic"] == {"code": code}
+        if running.db_of(rid) == "replica_0":
+            break
+        assert time.monotonic() < deadline, "the key's GraphQL reads never went back to the replica"
+        time.sleep(0.2)
+
+
 def test_a_replica_lagging_past_the_bound_is_left_out(running):
     running.wait_replayed()
     running.sql(running.replica, "SELECT pg_wal_replay_pause()")
