@@ -9,9 +9,9 @@ router (`PrimaryReplicaRouter`, settings.DATABASE_ROUTERS) sends every ORM read 
 outside a request (management commands, the loader, the shell, tests) reads stay on the primary.
 A request reads from a replica only when all of these hold:
 
-- its method is safe (GET, HEAD, OPTIONS) or it is a GraphQL POST (a query; a mutation runs in a
-  transaction on the primary, `GRAPHENE["ATOMIC_MUTATIONS"]`, and every read inside a transaction on
-  the primary stays on the primary: the router's first rule);
+- its method is safe (GET, HEAD, OPTIONS), or it is a GraphQL POST of a query (a mutation reads back,
+  after its write's transaction, the records it wrote: on the primary; and every read inside a
+  transaction on the primary stays on the primary: the router's first rule);
 - it is not for the admin (`/admin/`: a curator's form reads what it just saved);
 - a replica is healthy: it answered its last check (at most `REPLICA_CHECK_INTERVAL` seconds ago) and
   was not behind by more than `REPLICA_MAX_LAG` seconds. A replica that fails a check, or a query, is
@@ -361,6 +361,8 @@ class ReplicaMiddleware:
             return DEFAULT_DB_ALIAS
         if request.method not in SAFE_METHODS and not _is_graphql_post(request):
             return DEFAULT_DB_ALIAS
+        if _is_graphql_post(request) and _is_mutation(request):
+            return DEFAULT_DB_ALIAS  # a mutation reads back what it wrote, after its transaction
         who = _writer(request)
         at_least = 0
         if who is not None:
