@@ -90,6 +90,14 @@ class Running:
                     lines.append(json.loads(line))
         return lines
 
+    def warnings(self) -> list[str]:
+        """The applications' last warnings (replicas left out and why), for a failure's message."""
+        found = []
+        for app in self.state["apps"]:
+            found += [line[:400] for line in Path(app["log"]).read_text(errors="replace").splitlines()
+                      if '"WARNING"' in line or '"ERROR"' in line]
+        return found[-12:]
+
     def db_of(self, request_id: str, timeout: float = 5) -> str:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
@@ -343,12 +351,12 @@ def test_stopping_the_replica_loses_no_request(running, how):
     assert status == 200 and running.db_of(rid) == "default"
     running.replica.start()
     running.wait_replayed()
-    deadline = time.monotonic() + 15
+    deadline = time.monotonic() + 30
     while True:  # back on the replica once REPLICA_RETRY has passed
         status, _, _, rid = request(running.apps[0] + "/api/v1/observations/?page_size=5")
         if status == 200 and running.db_of(rid) == "replica_0":
             break
-        assert time.monotonic() < deadline, "reads never went back to the restarted replica"
+        assert time.monotonic() < deadline, ("reads never went back to the restarted replica", running.warnings())
         time.sleep(0.3)
 
 
