@@ -204,7 +204,7 @@ def main() -> int:
         f"through nginx, over the mix of main reads; the project's real data (`make cluster` loads it).",
         "",
         f"Machine: {info['cpus']} vCPUs ({info['cpu']}), {info['memory_gb']} GB RAM, Linux {info['kernel']}, "
-        f"Python {info['python']}, nginx {info['nginx']}, {info['postgres']}; primary, replica, Redis, nginx, "
+        f"Python {info['python']}, {info['nginx']}, {info['postgres']}; primary, replica, Redis, nginx, "
         f"the application processes and wrk all on this machine. Load average before the run: "
         f"{info['load_before'][0]:.1f} (1 min).",
         "",
