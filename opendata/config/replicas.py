@@ -44,7 +44,8 @@ costs no request. A streamed export that fails after its first bytes cannot be r
 
 **Lag.** A replica's lag is 0 when it has replayed everything it received, else the age of the last
 transaction it replayed (`now() - pg_last_xact_replay_timestamp()`): an idle primary does not make a
-caught-up replica look late.
+caught-up replica look late. (After a restart the receiver reports the start of the segment it streams
+from, below what was replayed from local WAL: that is caught up too, not late.)
 """
 
 from __future__ import annotations
@@ -146,7 +147,7 @@ class ReplicaState:
 CHECK_SQL = """
 SELECT pg_is_in_recovery(),
        (pg_last_wal_replay_lsn() - '0/0'::pg_lsn)::bigint,
-       CASE WHEN pg_last_wal_receive_lsn() IS NULL OR pg_last_wal_receive_lsn() = pg_last_wal_replay_lsn() THEN 0
+       CASE WHEN pg_last_wal_receive_lsn() IS NULL OR pg_last_wal_receive_lsn() <= pg_last_wal_replay_lsn() THEN 0
             ELSE COALESCE(EXTRACT(EPOCH FROM now() - pg_last_xact_replay_timestamp()), 0) END
 """
 

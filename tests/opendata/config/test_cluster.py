@@ -351,7 +351,7 @@ def test_stopping_the_replica_loses_no_request(running, how):
     assert status == 200 and running.db_of(rid) == "default"
     running.replica.start()
     running.wait_replayed()
-    deadline = time.monotonic() + 30
+    deadline = time.monotonic() + 15
     while True:  # back on the replica once REPLICA_RETRY has passed
         status, _, _, rid = request(running.apps[0] + "/api/v1/observations/?page_size=5")
         if status == 200 and running.db_of(rid) == "replica_0":
