@@ -38,9 +38,11 @@ instead of guessing a delay. Redis unreachable: a keyed request reads from the p
 slower). Without Redis (no REDIS_URL) the positions are kept in the process, which holds only for one
 process: a deployment with replicas has Redis.
 
-**A replica fails during a request.** A read that gets a database error on a replica (503) is run
-once more on the primary, and the replica is left out for `REPLICA_RETRY` seconds: stopping a replica
-costs no request. A streamed export that fails after its first bytes cannot be replayed.
+**A replica fails during a request.** When a read on a replica answers 503 (a database error), the
+replica is checked at once: if it does not answer, it is left out for `REPLICA_RETRY` seconds and the
+request is run once more on the primary, so stopping a replica costs no request; if it answers, the
+503 came from the primary (the change feed while the primary is down) and stands, and the replica
+stays in use. A streamed export that fails after its first bytes cannot be replayed.
 
 **Lag.** A replica's lag is 0 when it has replayed everything it received, else the age of the last
 transaction it replayed (`now() - pg_last_xact_replay_timestamp()`): an idle primary does not make a
@@ -169,10 +171,11 @@ class Replicas:
         _log.log(logger, logging.WARNING, f"replica-{alias}", "replica %s left out for %s s: %s", alias,
                  settings.REPLICA_RETRY, reason)
 
-    def check(self, alias: str) -> None:
-        """Ask the replica (one thread at a time; the others read the last answer)."""
+    def check(self, alias: str, *, wait: bool = False) -> None:
+        """Ask the replica (one thread at a time; the others read the last answer, or with `wait` ask
+        again once it is their turn)."""
         state = self.state(alias)
-        if not state.lock.acquire(blocking=False):
+        if not state.lock.acquire(blocking=wait, timeout=10 if wait else -1):
             return
         try:
             state.checked = time.monotonic()
@@ -348,10 +351,14 @@ class ReplicaMiddleware:
             response = self.get_response(request)
             if (alias != DEFAULT_DB_ALIAS and response.status_code == 503 and not response.streaming
                     and (request.method in SAFE_METHODS or _is_graphql_post(request))):
-                REPLICAS.mark_down(alias, "a request failed on it; read again on the primary")
-                _read_alias.set(DEFAULT_DB_ALIAS)
-                request.read_database = DEFAULT_DB_ALIAS
-                response = self.get_response(request)
+                # The replica, or the primary (what is always read there: the feed, keys)? Ask the replica
+                # now: if it does not answer it is left out, and the request is read again on the primary.
+                # If it answers, the 503 stands, and the replica stays in use for everyone else.
+                REPLICAS.check(alias, wait=True)
+                if not REPLICAS.state(alias).healthy:
+                    _read_alias.set(DEFAULT_DB_ALIAS)
+                    request.read_database = DEFAULT_DB_ALIAS
+                    response = self.get_response(request)
         finally:
             _read_alias.reset(token)
         self.remember_write(request, response)

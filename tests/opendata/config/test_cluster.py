@@ -421,6 +421,9 @@ def test_stopping_the_primary_makes_writes_503_while_reads_go_on(running):
             code, status, got, body, _ = new_topic(running, running.keys["writer"], app=app)
             assert status == 503 and int(got["Retry-After"]) > 0, (status, body)
             assert got["Content-Type"] == "application/problem+json"
+        # the change feed is read on the primary: 503; that must not leave the replica out for the others
+        status, got, _, _ = request(running.apps[0] + "/api/v1/changes/?page_size=5")
+        assert status == 503 and int(got["Retry-After"]) > 0
         with Hammer(running) as hammer:
             time.sleep(1)
         assert len(hammer.results) > 5 and {s for s, _ in hammer.results} == {200}
