@@ -167,7 +167,7 @@ def main() -> int:
                  "/api/v1/events/?page_size=50"]
         fronts = []
         for n in counts:
-            home = directory / f"nginx-{n}"
+            home = Path(state["pg_root"]) / f"nginx-{n}"  # a directory nginx's workers can reach
             front = deployment.Nginx(home, first + 4 + max(counts) + len(fronts), app_ports[:n])
             front.start()
             fronts.append(front)
@@ -183,7 +183,8 @@ def main() -> int:
                             roots=roots)
                 rows.append(row("scale", n, cache, "replica", r))
         # the same without the replica: every read on the primary
-        replica = deployment.Postgres(deployment.postgres_bindir(), directory / "replica", state["replica"]["port"])
+        replica = deployment.Postgres(deployment.postgres_bindir(), Path(state["pg_root"]) / "replica",
+                                      state["replica"]["port"])
         replica.stop()
         n = max(counts)
         print(f"  {n} process(es), without the cache, the replica stopped ...", flush=True)

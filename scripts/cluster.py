@@ -32,6 +32,7 @@ import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.request
 from pathlib import Path
@@ -358,6 +359,11 @@ def wait_replay(primary: Postgres, replica: Postgres, timeout: float = 60) -> No
     raise ClusterError(f"the replica did not replay {target} within {timeout:g} s")
 
 
+def others_can_reach(directory: Path) -> bool:
+    """Every directory down to `directory` may be traversed by other users."""
+    return all(path.stat().st_mode & 0o001 for path in [directory, *directory.parents] if path.exists())
+
+
 def start(directory: Path, *, apps: int, pg_port: int, redis_port: int, http_port: int, load: bool = True,
           database: str = "opendata", extra_env: dict | None = None) -> dict:
     state_file = directory / "cluster.json"
@@ -380,8 +386,15 @@ def start(directory: Path, *, apps: int, pg_port: int, redis_port: int, http_por
     def save():
         state_file.write_text(json.dumps(state, indent=2))
 
-    primary = Postgres(bindir, directory / "primary", pg_port)
-    replica = Postgres(bindir, directory / "replica", pg_port + 1)
+    pg_root = directory
+    if os.geteuid() == 0 and not others_can_reach(directory):
+        # PostgreSQL (the postgres user) and nginx's workers (nobody) cannot reach this directory (a clone
+        # under /root): their data and cache go to a directory of /tmp
+        pg_root = Path(tempfile.mkdtemp(prefix="opendata-cluster-pg-"))
+        os.chmod(pg_root, 0o755)
+    state["pg_root"] = str(pg_root)
+    primary = Postgres(bindir, pg_root / "primary", pg_port)
+    replica = Postgres(bindir, pg_root / "replica", pg_port + 1)
     primary.init_primary()
     primary.start()
     state["primary"] = {"port": pg_port, "pid": primary.pid, "data": str(primary.data)}
@@ -421,7 +434,7 @@ def start(directory: Path, *, apps: int, pg_port: int, redis_port: int, http_por
         save()
     for app in started:
         app.wait()
-    front = Nginx(directory / "nginx", http_port, [a.port for a in started])
+    front = Nginx(pg_root / "nginx", http_port, [a.port for a in started])
     front.start(nginx)
     state["nginx"] = {"port": http_port, "pid": front.pid, "conf": str(front.conf)}
     state["address"] = f"http://127.0.0.1:{http_port}/"
@@ -456,6 +469,8 @@ def stop(directory: Path) -> list[str]:
     state_file.unlink()
     for sub in ("primary", "replica", "redis", "apps", "nginx"):
         shutil.rmtree(directory / sub, ignore_errors=True)
+    if state.get("pg_root") and Path(state["pg_root"]) != directory:
+        shutil.rmtree(state["pg_root"], ignore_errors=True)
     return stopped
 
 

@@ -70,8 +70,9 @@ class Running:
         self.state, self.dir, self.env = state, directory, env
         self.base = state["address"].rstrip("/")
         self.apps = [f"http://127.0.0.1:{a['port']}" for a in state["apps"]]
-        self.primary = deployment.Postgres(deployment.postgres_bindir(), directory / "primary", state["primary"]["port"])
-        self.replica = deployment.Postgres(deployment.postgres_bindir(), directory / "replica", state["replica"]["port"])
+        pg_root = Path(state["pg_root"])
+        self.primary = deployment.Postgres(deployment.postgres_bindir(), pg_root / "primary", state["primary"]["port"])
+        self.replica = deployment.Postgres(deployment.postgres_bindir(), pg_root / "replica", state["replica"]["port"])
 
     def sql(self, server: deployment.Postgres, query: str, params=None):
         import psycopg
