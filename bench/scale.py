@@ -154,6 +154,7 @@ def main() -> int:
     assert first is not None, "no free ports"
     info = machine()
     rows: list[dict] = []
+    fronts: list[deployment.Nginx] = []
     try:
         print(f"starting the cluster ({max(counts)} application processes) in {directory} ...", flush=True)
         state = deployment.start(directory, apps=max(counts), pg_port=first, redis_port=first + 2,
@@ -165,7 +166,6 @@ def main() -> int:
         paths = ["/api/v1/observations/?page_size=50", f"/api/v1/observations/?indicator={indicator}&page_size=50",
                  "/api/v1/indicators/?page_size=50", "/api/v1/sources/", "/api/v1/projects/?page_size=50",
                  "/api/v1/events/?page_size=50"]
-        fronts = []
         for n in counts:
             home = Path(state["pg_root"]) / f"nginx-{n}"  # a directory nginx's workers can reach
             front = deployment.Nginx(home, first + 4 + max(counts) + len(fronts), app_ports[:n])
@@ -192,9 +192,9 @@ def main() -> int:
         r = wrk_run(wrk, base, paths, cache=False, seconds=args.seconds, connections=args.connections,
                     roots=roots)
         rows.append(row("scale", n, False, "primary (replica stopped)", r))
+    finally:
         for front in fronts:
             front.stop()
-    finally:
         deployment.stop(directory)
         shutil.rmtree(directory, ignore_errors=True)
 
