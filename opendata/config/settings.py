@@ -61,6 +61,8 @@ INSTALLED_APPS = [
     "opendata.keys",
     "indicators",
     "projects",
+    "opendata.publish",  # the data dictionary, bulk downloads and the DCAT-AP catalogue
+    "opendata.pages",  # the pages a person reads: the landing page, a page per record, browsing (HTML)
 ]
 
 MIDDLEWARE = [
@@ -157,7 +159,17 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 
-LANGUAGE_CODE = "en-us"
+LANGUAGE_CODE = "en"
+# The pages (opendata/pages/) speak both; the API answers in English whatever the request asks (no
+# LocaleMiddleware: the pages choose their language themselves, from the switch's cookie or Accept-Language).
+LANGUAGES = [("en", "English"), ("zh-hans", "简体中文")]
+LANGUAGE_COOKIE_NAME = "opendata_language"
+LANGUAGE_COOKIE_AGE = 365 * 24 * 3600
+LANGUAGE_COOKIE_SAMESITE = "Lax"
+
+# Where the documentation site and the bulk downloads are served (their links on the pages and the API root).
+DOCS_URL = os.environ.get("DOCS_URL", "/docs/")
+DOWNLOADS_URL = os.environ.get("DOWNLOADS_URL", "/downloads/")
 # Every timestamp the API writes, and every log line, is in UTC (`Z`); dates of facts are plain dates.
 TIME_ZONE = "UTC"
 USE_I18N = True
@@ -173,6 +185,15 @@ STORAGES = {
 WHITENOISE_USE_FINDERS = True
 
 FIXTURES_DIR = Path(os.environ.get("OPENDATA_FIXTURES_DIR", BASE_DIR / "fixtures"))
+# Where `make downloads` (manage.py build_downloads) writes the bulk files that /downloads/ serves.
+DOWNLOADS_DIR = Path(os.environ.get("OPENDATA_DOWNLOADS_DIR", BASE_DIR / "var" / "downloads"))
+# The DCAT-AP catalogue (/catalog.jsonld, /catalog.ttl; docs/catalogue.md): who publishes it, and the licence
+# URI of the data if the operator has one (the source documents state none, so none is assumed).
+CATALOG_PUBLISHER_NAME_EN = os.environ.get("CATALOG_PUBLISHER_NAME_EN", "Changchun Open Data API")
+CATALOG_PUBLISHER_NAME_ZH = os.environ.get("CATALOG_PUBLISHER_NAME_ZH", "")
+CATALOG_LICENSE = os.environ.get("CATALOG_LICENSE", "")
+# The documentation site `make docs` builds (mkdocs.yml), served at /docs/ when present.
+DOCS_SITE_DIR = Path(os.environ.get("OPENDATA_DOCS_SITE_DIR", BASE_DIR / "site"))
 # load_opendata refuses (without --allow-deletions) to soft-delete more than this share of the live
 # records of any one resource (docs/fixtures.md, "Loading").
 LOADER_MAX_DELETION_SHARE = float(os.environ.get("LOADER_MAX_DELETION_SHARE", "0.1"))
@@ -229,6 +250,12 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    # The groups of operations in a reader's order, each described (opendata.base.api.schema.TAGS).
+    "POSTPROCESSING_HOOKS": ["drf_spectacular.hooks.postprocess_schema_enums",
+                             "opendata.base.api.schema.tag_descriptions"],
+    # Swagger UI: a filter box (by tag), a link to each operation, and how long each request took.
+    "SWAGGER_UI_SETTINGS": {"deepLinking": True, "filter": True,
+                            "displayRequestDuration": True},
     # The choice lists of the write bodies, one enum component each, named after the model's choices.
     "ENUM_NAME_OVERRIDES": {
         "OperationEnum": "opendata.base.models.ChangeOperation",  # the change feed's, named so before the writes

@@ -12,7 +12,9 @@ import datetime as dt
 import hashlib
 from dataclasses import dataclass
 
+from django.conf import settings
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.urls import NoReverseMatch, reverse
 from django.utils.cache import patch_vary_headers
 from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.utils import extend_schema, extend_schema_view, inline_serializer
@@ -31,6 +33,7 @@ from opendata.base.api.renderers import (
     NDJSONRenderer,
     StrictContentNegotiation,
     UTF8JSONRenderer,
+    XLSXRenderer,
     columns,
     export_response,
     iterate_in_chunks,
@@ -148,7 +151,7 @@ class PublicViewSet(ConditionalGetMixin, viewsets.GenericViewSet):
 
     pagination_class = KeysetPagination
     filter_backends = [PinnedFilterBackend]
-    renderer_classes = [UTF8JSONRenderer, CSVRenderer, NDJSONRenderer]
+    renderer_classes = [UTF8JSONRenderer, CSVRenderer, NDJSONRenderer, XLSXRenderer]
     content_negotiation_class = StrictContentNegotiation
 
     def get_queryset(self):
@@ -246,6 +249,7 @@ class PublicViewSet(ConditionalGetMixin, viewsets.GenericViewSet):
                 header=columns(self.get_serializer()),
                 filename=self.export_name or self.entity,
                 bom=parse_bool("bom", request.query_params.get("bom")),
+                url=request.build_absolute_uri(),
             )
         page = self.paginate_queryset(queryset)
         return self.get_paginated_response(self.get_serializer(page, many=True).data)
@@ -296,7 +300,7 @@ def link_route(link, viewset_class: type[PublicViewSet]):
 
 
 @extend_schema(
-    summary="API root", description="The collections of this version and the documentation, with links.",
+    summary="API root", description="The collections of this version and the documentation, with links: the OpenAPI document, Swagger UI, Redoc, GraphQL (GraphiQL in a browser), the documentation site, the downloads and the website.",
     responses=inline_serializer("ApiRoot", {
         "version": drf_serializers.CharField(),
         "collections": drf_serializers.DictField(child=drf_serializers.URLField()),
@@ -326,12 +330,28 @@ class RootView(ConditionalGetMixin, APIView):
                 "openapi": link(request, "schema"),
                 "swagger_ui": link(request, "swagger-ui"),
                 "redoc": link(request, "redoc"),
+                **site_links(request),
             },
         })
 
     def initial(self, request, *args, **kwargs):
         super().initial(request, *args, **kwargs)
         self.check_preconditions(request)
+
+
+def site_links(request) -> dict[str, str]:
+    """The rest of what serves this data, beside REST: GraphQL (its GraphiQL in a browser), the
+    documentation site and the downloads (settings.DOCS_URL, DOWNLOADS_URL), the pages (`/`)."""
+    found = {}
+    for name, route in (("graphql", "graphql"), ("website", "pages:home")):
+        try:
+            found[name] = request.build_absolute_uri(reverse(route))
+        except NoReverseMatch:
+            pass
+    for name, setting in (("docs", "DOCS_URL"), ("downloads", "DOWNLOADS_URL")):
+        if getattr(settings, setting, ""):
+            found[name] = request.build_absolute_uri(getattr(settings, setting))
+    return found
 
 
 def static_etag(request, *args, **kwargs) -> str:
