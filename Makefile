@@ -7,8 +7,8 @@ PORT   ?= 8000
 
 export DJANGO_SETTINGS_MODULE := opendata.config.settings
 
-.PHONY: run test install migrate load serve bench schema schema-rest schema-graphql schema-dictionary check-schema \
-        superuser report downloads docs docs-serve clean
+.PHONY: run test install migrate load serve bench cluster cluster-stop schema schema-rest schema-graphql \
+        schema-dictionary check-schema superuser report downloads docs docs-serve clean
 
 $(VENV)/.installed: requirements.lock pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -43,13 +43,25 @@ run: load
 serve: install
 	DEBUG=false HOST=$(HOST) PORT=$(PORT) $(VENV)/bin/gunicorn -c opendata/config/gunicorn.conf.py
 
+# A scaled-out deployment on this machine (scripts/cluster.py, docs/deployment.md): a PostgreSQL primary
+# and a streaming replica, Redis, CLUSTER_APPS application processes (2) and nginx in front; prints the
+# address. `make cluster-stop` stops everything it started, by PID.
+cluster: install
+	$(PY) scripts/cluster.py start
+
+cluster-stop:
+	$(PY) scripts/cluster.py stop
+
 test: install
 	$(PY) -m pytest $(PYTEST_ARGS)
 
-# Latency per scenario (bench/run.py), then 50 clients for 60 s against the production server (bench/load.py).
+# Latency per scenario (bench/run.py), then 50 clients for 60 s against the production server (bench/load.py),
+# then scaling out (bench/scale.py): 1, 2 and 4 application processes behind nginx, with and without its
+# cache, reads on the replica (docs/performance.md, "Scaling out").
 bench: install
 	$(PY) bench/run.py
 	$(PY) bench/load.py
+	$(PY) bench/scale.py
 
 schema: schema-rest schema-graphql schema-dictionary
 

@@ -11,6 +11,7 @@ from django.core.exceptions import ImproperlyConfigured
 from opendata.config.cache import cache_settings
 from opendata.config.database import database_settings
 from opendata.config.logs import logging_config
+from opendata.config.replicas import replica_databases, replica_urls
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 
@@ -74,6 +75,8 @@ MIDDLEWARE = [
     # After CORS (a preflight is answered before it, and its own 401/429 get the CORS headers), before
     # everything that does work: the API key and the request quota of /api/ and /graphql/.
     "opendata.base.ratelimit.RateLimitMiddleware",
+    # After the key is known (read-your-writes is per key): where this request's reads go (primary or a replica).
+    "opendata.config.replicas.ReplicaMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -108,6 +111,15 @@ TEMPLATES = [
 # timeouts, persistent connections or the psycopg pool: opendata/config/database.py.
 DATABASE_URL = os.environ.get("DATABASE_URL") or f"sqlite:///{BASE_DIR / 'var' / 'opendata.sqlite3'}"
 DATABASES = {"default": database_settings(DATABASE_URL)}
+# Streaming replicas for reads (opendata/config/replicas.py): DATABASE_REPLICA_URLS, comma-separated.
+# Unset: one database, no router in the way.
+DATABASES.update(replica_databases(DATABASES["default"], replica_urls()))
+if len(DATABASES) > 1:
+    DATABASE_ROUTERS = ["opendata.config.replicas.PrimaryReplicaRouter"]
+REPLICA_MAX_LAG = float(os.environ.get("REPLICA_MAX_LAG") or 5)  # seconds behind before a replica is left out
+REPLICA_CHECK_INTERVAL = float(os.environ.get("REPLICA_CHECK_INTERVAL") or 1)  # seconds between checks per process
+REPLICA_RETRY = float(os.environ.get("REPLICA_RETRY") or 5)  # seconds a failed replica is left out
+READ_YOUR_WRITES_WINDOW = float(os.environ.get("READ_YOUR_WRITES_WINDOW") or 60)  # seconds a writer's position is kept
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
@@ -194,6 +206,10 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = 1_000_000
 
 # One line per record, JSON by default (LOG_FORMAT=text for a terminal), time in UTC: opendata/config/logs.py.
 LOGGING = logging_config()
+
+# How long a shared cache (nginx, a CDN) may serve an anonymous read before revalidating it with its ETag
+# (opendata.base.api.caching.shared_cache_control; docs/deployment.md). 0: every use is revalidated.
+SHARED_CACHE_SECONDS = int(os.environ.get("SHARED_CACHE_SECONDS") or 5)
 
 # Any origin may read the API (it is public, read-only for anonymous users; writes need an API key).
 CORS_ALLOW_ALL_ORIGINS = True

@@ -23,7 +23,8 @@ from rest_framework import serializers as drf_serializers
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from opendata.base.api.caching import conditional_response, contract_salt, set_validators, validators_for
+from opendata.base.api.caching import (conditional_response, contract_salt, set_validators, shared_cache_control,
+                                       validators_for)
 from opendata.base.api.errors import Gone, InvalidParameters, NotModified
 from opendata.base.api.pagination import KeysetPagination, decode_cursor, parse_bool, parse_ordering, parse_page_size
 from opendata.base.api.renderers import (
@@ -95,7 +96,8 @@ class ConditionalGetMixin:
             # the contract fuzzing). The request runs; a 200 becomes the 304 in finalize_response.
             self._star = True
             return
-        not_modified = conditional_response(request._request, etag=etag, last_modified=last_modified)
+        not_modified = conditional_response(request._request, etag=etag, last_modified=last_modified,
+                                            cache_control=shared_cache_control(request._request))
         if not_modified is not None:
             raise NotModified(not_modified)
 
@@ -103,11 +105,13 @@ class ConditionalGetMixin:
         response = super().finalize_response(request, response, *args, **kwargs)
         validators = getattr(self, "_validators", None)
         if validators and response.status_code == 200:
+            cache_control = shared_cache_control(request._request)
             if getattr(self, "_star", False):
-                response = conditional_response(request._request, etag=validators[0],
-                                                last_modified=validators[1]) or response
-            set_validators(response, etag=validators[0], last_modified=validators[1])
-        patch_vary_headers(response, ["Accept"])
+                response = conditional_response(request._request, etag=validators[0], last_modified=validators[1],
+                                                cache_control=cache_control) or response
+            set_validators(response, etag=validators[0], last_modified=validators[1], cache_control=cache_control)
+        # A shared cache keeps one copy per media type, and none for a request with a key (its own quota).
+        patch_vary_headers(response, ["Accept", "Authorization"])
         return add_deprecation_headers(response, getattr(request, "version", None))
 
 
