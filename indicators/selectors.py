@@ -78,22 +78,28 @@ TARGETS_EMBEDDED = 100
 TARGET_ORDER = ("period_start", "period_end", "id")
 
 
-def indicator_targets_with_results(*, indicator: Indicator, limit: int | None = None) -> list[TargetResult]:
+def indicator_targets_with_results(*, indicator: Indicator, limit: int | None = None,
+                                   read=None) -> list[TargetResult]:
     """The live targets of the indicator (the first `limit` in period order, or all), each beside the
     result for the same region and period: three queries (targets, their results, the citations of both)
-    whatever the number of observations."""
+    whatever the number of observations.
+
+    `read(queryset)` may read the rows otherwise (the REST fast path reads them as values, with the
+    attributes the pairing uses; it then fetches the citations itself)."""
     live = observation_list().alive().filter(indicator=indicator)
     targets = live.filter(kind=Observation.Kind.TARGET).order_by(*TARGET_ORDER)
     if limit is not None:
         targets = targets[:limit]
-    targets = list(targets.prefetch_related(None))
+    fetch = read or (lambda qs: list(qs.prefetch_related(None)))
+    targets = fetch(targets)
     if not targets:
         return []
     keys = {(t.region_id, t.period_start, t.period_end) for t in targets}
-    candidates = (live.filter(kind=Observation.Kind.ACTUAL, region_id__in={k[0] for k in keys},
-                              period_start__in={k[1] for k in keys}).order_by(*TARGET_ORDER).prefetch_related(None))
+    candidates = fetch(live.filter(kind=Observation.Kind.ACTUAL, region_id__in={k[0] for k in keys},
+                                   period_start__in={k[1] for k in keys}).order_by(*TARGET_ORDER))
     actuals = [a for a in candidates if (a.region_id, a.period_start, a.period_end) in keys]
-    prefetch_related_objects([*targets, *actuals], citations_prefetch())
+    if read is None:
+        prefetch_related_objects([*targets, *actuals], citations_prefetch())
     return targets_with_results([*actuals, *targets])
 
 

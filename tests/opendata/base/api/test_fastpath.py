@@ -12,7 +12,7 @@ from django.test import override_settings
 from django.urls import get_resolver
 from django.utils import timezone
 
-from indicators.models import Observation
+from indicators.models import Indicator, Observation
 from opendata.base.api.fastpath import NotCompilable, plan_for
 from opendata.catalogue.models import Region
 from tests import api_helpers as h
@@ -97,6 +97,12 @@ def test_every_collection_and_combination_is_byte_identical_to_the_serializers(c
             fast_served += 1
         except NotCompilable:
             pass
+    # An indicator's detail: its targets and results written by the fast path (R3).
+    for code in Indicator.objects.filter(observations__kind="target").values_list("code", flat=True).distinct():
+        for query in ("", "?fields=targets,targets_count", "?expand=unit,topic"):
+            url = f"/api/v1/indicators/{code}/{query}"
+            assert answer(client, settings, url, True) == answer(client, settings, url, False), url
+            compared += 1
     assert compared > 300
     assert fast_served >= 12  # every collection but projects (its `regions` is a SerializerMethodField)
 
