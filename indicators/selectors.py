@@ -72,9 +72,9 @@ def target_met(*, target: Observation, result: Observation | None) -> bool | Non
     return result.value >= target.value
 
 
-#: An indicator's detail embeds at most this many targets (issue 13: a detail is bounded); the rest are
+#: An indicator's detail embeds at most this many targets (issue 13: a detail is bounded, and costs no more than a page of 100 observations); the rest are
 #: in its observations collection (`kind=target`), paged.
-TARGETS_EMBEDDED = 100
+TARGETS_EMBEDDED = 25
 TARGET_ORDER = ("period_start", "period_end", "id")
 
 

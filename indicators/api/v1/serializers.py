@@ -139,7 +139,7 @@ def observation_plan():
 })])
 class IndicatorDetailSerializer(IndicatorSerializer):
     """An indicator with its targets, each beside the result for the same region and period: at most
-    100 embedded (a detail is bounded), all of them counted and linked."""
+    25 embedded (a detail is bounded), all of them counted and linked."""
 
     targets = serializers.SerializerMethodField(help_text=(
         f"The indicator's targets beside the result for the same region and period, in period order: at most "
