@@ -170,7 +170,7 @@ class IndicatorDetailSerializer(IndicatorSerializer):
         pairs = indicator_targets_with_results(indicator=obj, limit=TARGETS_EMBEDDED, read=read)
         self._embedded_targets = (obj.pk, len(pairs))
         written = {id(r): out for r, out in zip(rows, plan.render(rows, self.context), strict=True)}
-        met = TargetResultSerializer().fields["met"].to_representation
+        met = TargetResultSerializer._declared_fields["met"].to_representation
         return [{"target": written[id(p.target)], "result": None if p.result is None else written[id(p.result)],
                  "met": None if p.met is None else met(p.met)} for p in pairs]
 
