@@ -29,7 +29,8 @@ def viewset_of(client, path):
 def answer(client, settings, url, fast: bool):
     with override_settings(API_FAST_PATH=fast):
         r = client.get(url)
-    return r.status_code, r.content, r.get("ETag"), r.get("Link")
+        body = b"".join(r.streaming_content) if r.streaming else r.content
+    return r.status_code, body, r.get("ETag"), r.get("Link"), r.get("Content-Disposition")
 
 
 def variants(client, base: str) -> list[str]:
@@ -37,7 +38,8 @@ def variants(client, base: str) -> list[str]:
     serializer = cls.serializer_class
     names = serializer.field_names()
     expandable = sorted(serializer.expandable)
-    urls = [base, base + "?include_deleted=true&page_size=1000", base + "?page_size=2"]
+    urls = [base, base + "?include_deleted=true&page_size=1000", base + "?page_size=2", base + "?format=csv",
+            base + "?format=ndjson&include_deleted=true", base + "?format=csv&bom=true&expand=" + ",".join(expandable)]
     urls += [f"{base}?fields={n}" for n in names]
     urls.append(f"{base}?fields={','.join(names)}")
     for k in range(1, len(expandable) + 1):
