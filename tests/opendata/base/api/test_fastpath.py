@@ -6,6 +6,7 @@ does not know makes it fall back to DRF."""
 from __future__ import annotations
 
 import itertools
+import re
 
 import pytest
 from django.test import override_settings
@@ -30,6 +31,7 @@ def answer(client, settings, url, fast: bool):
     with override_settings(API_FAST_PATH=fast):
         r = client.get(url)
         body = b"".join(r.streaming_content) if r.streaming else r.content
+    body = re.sub(rb'"request_id": "[0-9a-f]+"', b'"request_id": "-"', body)  # an error names its request
     return r.status_code, body, r.get("ETag"), r.get("Link"), r.get("Content-Disposition")
 
 
@@ -39,7 +41,9 @@ def variants(client, base: str) -> list[str]:
     names = serializer.field_names()
     expandable = sorted(serializer.expandable)
     urls = [base, base + "?include_deleted=true&page_size=1000", base + "?page_size=2", base + "?format=csv",
-            base + "?format=ndjson&include_deleted=true", base + "?format=csv&bom=true&expand=" + ",".join(expandable)]
+            base + "?format=ndjson&include_deleted=true"]
+    if expandable:
+        urls.append(base + "?format=csv&bom=true&expand=" + ",".join(expandable))
     urls += [f"{base}?fields={n}" for n in names]
     urls.append(f"{base}?fields={','.join(names)}")
     for k in range(1, len(expandable) + 1):
