@@ -19,7 +19,8 @@ The server is the production one (gunicorn with opendata/config/gunicorn.conf.py
 WEB_CONCURRENCY=2 workers (GUNICORN_THREADS: the configuration's default), on 127.0.0.1 and a free port; wrk
 runs with 2 threads and 16 connections (THREADS, CONNS). Bounded: each wrk run lasts DUR seconds (15) after
 WARM seconds of warm-up (5), the server stops at the end (and by `timeout` should this script die). The
-bulk rows go to their own indicators (`synthetic-bulk-indicator-N`), written again (updated) by later runs.
+bulk rows go to their own indicators (`synthetic-bulk-indicator-N`): created by the first run, updated (other
+values) by the next ones. BULK_ROWS sets how many (10,000).
 """
 
 from __future__ import annotations
@@ -31,6 +32,7 @@ import platform
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import urllib.error
 import urllib.request
@@ -47,11 +49,11 @@ WARM = int(os.environ.get("WARM", "5"))
 CONNS = int(os.environ.get("CONNS", "16"))
 THREADS = int(os.environ.get("THREADS", "2"))
 CODES = [f"synthetic-indicator-{i:04d}" for i in range(0, 500, 500 // 200)][:200]
-R4_QUERY = """query R4($ind: [String!]) { observations(indicator: $ind, orderBy: ["period_start"], first: 100) {
+R4_QUERY = """query R4($ind: [Code!]) { observations(indicator: $ind, orderBy: ["period_start"], first: 100) {
   nodes { uid periodStart periodEnd periodLabel kind comparator value
           indicator { code nameEn }
           citations(first: 10) { nodes { quote source { slug } } } } } }"""
-BULK_ROWS, BULK_BATCH = 10_000, 1_000
+BULK_ROWS, BULK_BATCH = int(os.environ.get("BULK_ROWS", "10000")), 1_000
 
 
 def r1_path(code: str) -> str:
@@ -93,12 +95,12 @@ def bulk_setup() -> tuple[str, list[list[dict]]]:
             name_zh=f"合成批量指标{i}", name_en=f"Synthetic bulk indicator {i}", unit=unit, topic=topic))
     _, key = ApiKey.objects.create_key(name=f"bench-{time.time():.0f}", scope="write", resources="observations",
                                        tier="bulk")
-    rows = []
+    rows, shift = [], int(time.time()) % len(values)  # another value per run: a later run updates every row
     for i in range(5):
         for region in regions:
             for year in range(run.FIRST_YEAR, run.FIRST_YEAR + run.N_YEARS):
                 for kind in run.KINDS:
-                    v = values[len(rows) % len(values)]
+                    v = values[(len(rows) + shift) % len(values)]
                     q = f"指标值{v}"
                     rows.append({"indicator": f"synthetic-bulk-indicator-{i}", "region": region,
                                  "period_start": f"{year}-01-01", "period_end": f"{year}-12-31",
@@ -154,11 +156,34 @@ def workers_of(master_pid: int) -> list[int]:
     return found or children(master_pid)
 
 
-def peak_rss_mb(pid: int) -> float:
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmHWM:"):
-            return int(line.split()[1]) / 1024
+def rss_mb(pid: int) -> float:
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        pass
     return 0.0
+
+
+def check(base: str, line: str) -> None:
+    """The first request of a scenario answers as it should (2xx or 304; no GraphQL error), or the run stops."""
+    method, path, *extra = line.split("\t")
+    headers = {"Accept": "application/json"}
+    data = None
+    if method == "POST":
+        data, headers["Content-Type"] = extra[0].encode(), "application/json"
+    elif extra and extra[0]:
+        name, value = extra[0].split(": ", 1)
+        headers[name] = value
+    try:
+        with urllib.request.urlopen(urllib.request.Request(base + path, data=data, headers=headers), timeout=60) as r:
+            body = r.read()
+            status = r.status
+    except urllib.error.HTTPError as e:
+        status, body = e.code, e.read()
+    if not (200 <= status < 300 or status == 304) or b'"errors"' in body:
+        sys.exit(f"{path}: HTTP {status}: {body[:300]!r}")
 
 
 def main():
@@ -194,20 +219,32 @@ def main():
             "R5": [f"GET\t{r1_path(c)}\tIf-None-Match: {etags[c]}" for c in CODES],
         }
         for name, lines in scenarios.items():
+            check(base, lines[0])
             print(f"{name}: warm-up {WARM} s, run {DUR} s ...", flush=True)
             wrk(wrk_bin, base, lines, WARM)
             results[name] = wrk(wrk_bin, base, lines, DUR)
 
         print("R6: CSV export of 100,000 rows ...", flush=True)
         workers = workers_of(server.pid)
-        before = {p: peak_rss_mb(p) for p in workers}
+        before = {p: rss_mb(p) for p in workers}
+        peak = dict(before)
+        done = threading.Event()
+
+        def sample():  # the workers' resident memory, 20 times a second, while the export streams
+            while not done.wait(0.05):
+                for p in workers:
+                    peak[p] = max(peak[p], rss_mb(p))
+        sampler = threading.Thread(target=sample, daemon=True)
+        sampler.start()
         codes = ",".join(f"synthetic-indicator-{i:04d}" for i in range(50))
         started, rows = time.perf_counter(), -1
         with urllib.request.urlopen(f"{base}/api/v1/observations/?indicator={codes}&format=csv", timeout=600) as r:
             while chunk := r.read(1 << 16):
                 rows += chunk.count(b"\n")
         seconds = time.perf_counter() - started
-        growth = max((peak_rss_mb(p) - before[p] for p in workers if Path(f"/proc/{p}").exists()), default=0.0)
+        done.set()
+        sampler.join()
+        growth = max((peak[p] - before[p] for p in workers), default=0.0)
         results["R6"] = {"rows": rows, "seconds": seconds, "growth_mb": growth}
 
         print(f"bulk: {BULK_ROWS:,} observations in {len(batches)} requests ...", flush=True)
@@ -241,7 +278,7 @@ def main():
               f"{r['latency_us']['p99'] / 1000:.1f} | {errors} |")
     r6, bulk = results["R6"], results["bulk"]
     print(f"| R6 CSV export | {r6['rows']:,} rows in {r6['seconds']:.1f} s: **{r6['rows'] / r6['seconds']:,.0f} rows/s**, "
-          f"worker peak memory +{r6['growth_mb']:.0f} MB | | | |")
+          f"worker memory +{r6['growth_mb']:.0f} MB at its peak | | | |")
     print(f"| bulk upsert | {bulk['rows']:,} rows in {bulk['seconds']:.1f} s: **{bulk['rows'] / bulk['seconds']:,.0f} "
           f"rows/s** | | | |")
     r1 = results["R1"]["requests"] / (results["R1"]["duration_us"] / 1e6)
