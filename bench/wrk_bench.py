@@ -16,7 +16,8 @@ worker's memory growth) and a bulk upsert of 10,000 observations (rows/s). docs/
 | bulk | `POST /api/v1/observations/bulk/`: 10 requests of 1,000 new observations (an API key of tier `bulk`) |
 
 The server is the production one (gunicorn with opendata/config/gunicorn.conf.py, what `make serve` runs) with
-WEB_CONCURRENCY=2 workers (GUNICORN_THREADS: the configuration's default), on 127.0.0.1 and a free port; wrk
+WEB_CONCURRENCY=2 workers (GUNICORN_THREADS: the configuration's default), on 127.0.0.1 and a free port (or
+BENCH_PORT); wrk
 runs with 2 threads and 16 connections (THREADS, CONNS). Bounded: each wrk run lasts DUR seconds (15) after
 WARM seconds of warm-up (5), the server stops at the end (and by `timeout` should this script die). The
 bulk rows go to their own indicators (`synthetic-bulk-indicator-N`): created by the first run, updated (other
@@ -200,7 +201,7 @@ def main():
     key, batches = bulk_setup()
     connection.close()
 
-    port = run.free_port()
+    port = int(os.environ.get("BENCH_PORT") or run.free_port())
     base = f"http://127.0.0.1:{port}"
     log_path = ROOT / "var" / "bench" / "wrk-server.log"
     log_path.parent.mkdir(parents=True, exist_ok=True)
