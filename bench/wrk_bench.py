@@ -279,7 +279,7 @@ def main():
               f"{r['latency_us']['p99'] / 1000:.1f} | {errors} |")
     r6, bulk = results["R6"], results["bulk"]
     print(f"| R6 CSV export | {r6['rows']:,} rows in {r6['seconds']:.1f} s: **{r6['rows'] / r6['seconds']:,.0f} rows/s**, "
-          f"worker memory +{r6['growth_mb']:.0f} MB at its peak | | | |")
+          f"worker memory +{r6['growth_mb']:.1f} MB at its peak | | | |")
     print(f"| bulk upsert | {bulk['rows']:,} rows in {bulk['seconds']:.1f} s: **{bulk['rows'] / bulk['seconds']:,.0f} "
           f"rows/s** | | | |")
     r1 = results["R1"]["requests"] / (results["R1"]["duration_us"] / 1e6)
