@@ -55,12 +55,15 @@ cluster-stop:
 test: install
 	$(PY) -m pytest $(PYTEST_ARGS)
 
-# Latency per scenario (bench/run.py), then 50 clients for 60 s against the production server (bench/load.py),
-# then scaling out (bench/scale.py): 1, 2 and 4 application processes behind nginx, with and without its
-# cache, reads on the replica (docs/performance.md, "Scaling out").
+# The benchmark of docs/performance.md on PostgreSQL (1,000,000 synthetic observations in the database od_bench,
+# built on first use): R1-R6 and a bulk upsert under wrk (bench/wrk_bench.py), then 50 clients for 60 s
+# (bench/load.py), then scaling out (bench/scale.py): 1, 2 and 4 application processes behind nginx, with and
+# without its cache, reads on the replica ("Scaling out"). BENCH_DATABASE_URL to use another database (its
+# name must contain "bench").
+BENCH_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/od_bench
 bench: install
-	$(PY) bench/run.py
-	$(PY) bench/load.py
+	DATABASE_URL=$(BENCH_DATABASE_URL) $(PY) bench/wrk_bench.py
+	DATABASE_URL=$(BENCH_DATABASE_URL) $(PY) bench/load.py
 	$(PY) bench/scale.py
 
 schema: schema-rest schema-graphql schema-dictionary

@@ -15,6 +15,7 @@ import csv
 import json
 from collections.abc import Iterable, Iterator
 
+import orjson
 from django.http import Http404, StreamingHttpResponse
 from rest_framework import serializers
 from rest_framework.negotiation import DefaultContentNegotiation
@@ -35,11 +36,45 @@ EXPORT_FORMATS = {"csv", "ndjson", "xlsx"}
 CITATION_COLUMNS = ("citation_count", "citation_first_quote", "citation_first_source", "citation_sources")
 
 
+ORJSON_OPTIONS = orjson.OPT_PASSTHROUGH_DATETIME | orjson.OPT_PASSTHROUGH_DATACLASS
+
+
 class UTF8JSONRenderer(JSONRenderer):
-    """JSON with Chinese text as is (not \\u-escaped)."""
+    """JSON with Chinese text as is (not \\u-escaped).
+
+    Written by orjson (several times faster than the json module on a page of 100 observations), to the
+    same bytes as DRF's renderer: compact separators, text not escaped but for what JSON requires, U+2028
+    and U+2029 escaped as DRF does, dates, times, decimals, lazy text... through DRF's encoder (`default`).
+    What orjson would write differently goes through DRF's renderer: an indented answer (`Accept:
+    application/json; indent=2`), an integer beyond 64 bits, a key that is no string, a lone surrogate.
+    Floats would differ (`1e+16` / `1e16`): no representation has one (tests/opendata/base/api/test_renderers.py
+    checks the serializers)."""
 
     ensure_ascii = False
     charset = "utf-8"
+
+    def render(self, data, accepted_media_type=None, renderer_context=None):
+        if data is None or not self.compact or self.ensure_ascii:
+            return super().render(data, accepted_media_type, renderer_context)
+        if self.get_indent(accepted_media_type, renderer_context or {}) is not None:
+            return super().render(data, accepted_media_type, renderer_context)
+        try:
+            out = orjson.dumps(data, default=_default, option=ORJSON_OPTIONS)
+        except (TypeError, orjson.JSONEncodeError):
+            return super().render(data, accepted_media_type, renderer_context)
+        if b"\xe2\x80\xa8" in out or b"\xe2\x80\xa9" in out:
+            out = out.replace("\u2028".encode(), b"\\u2028").replace("\u2029".encode(), b"\\u2029")
+        return out
+
+
+_ENCODER = JSONEncoder()
+
+
+def _default(obj):
+    value = _ENCODER.default(obj)
+    if isinstance(value, float):  # a Decimal as DRF writes it: a float, which orjson would write differently
+        raise TypeError("float")
+    return value
 
 
 class CSVRenderer(BaseRenderer):
