@@ -70,13 +70,18 @@ def test_every_observation_period_lies_within_what_each_cited_source_covers():
     assert not bad, bad[:10]
 
 
+def _fact(ind, o):
+    return (ind["code"], o.get("region", "changchun"), parse_period(o["period"]).start, parse_period(o["period"]).end,
+            o["kind"], o.get("comparator", "exact"))
+
+
 def test_no_two_observations_state_the_same_fact():
-    keys = Counter(
-        (ind["code"], o.get("region", "changchun"), parse_period(o["period"]).start, parse_period(o["period"]).end,
-         o["kind"], o.get("comparator", "exact"))
-        for _rid, ind, o in OBSERVATIONS
-    )
+    """One preferred figure per fact; a figure of another source that disagrees is kept beside it only as a
+    disputed alternative (preferred: false) with another value (issue 14)."""
+    keys = Counter(_fact(ind, o) for _rid, ind, o in OBSERVATIONS if o.get("preferred", True))
     assert [k for k, n in keys.items() if n > 1] == []
+    alternatives = Counter((_fact(ind, o), o["value"]) for _rid, ind, o in OBSERVATIONS if not o.get("preferred", True))
+    assert [k for k, n in alternatives.items() if n > 1] == []
 
 
 def test_indicator_codes_and_slugs_are_unique():
