@@ -81,6 +81,8 @@ class Observation(PublicModel):
     kind = models.CharField(max_length=8, choices=Kind.choices)
     comparator = models.CharField(max_length=8, choices=Comparator.choices, default=Comparator.EXACT)
     value = models.DecimalField(max_digits=24, decimal_places=6)
+    # The number as the quote writes it when it is written in Chinese numerals ("千万", "万" before 亿元).
+    value_as_written = models.CharField(max_length=20, blank=True)
     unit = models.ForeignKey(Unit, on_delete=models.PROTECT, related_name="observations")
     measure = models.CharField(max_length=12, choices=Measure.choices, default=Measure.LEVEL)
     # Sources that disagree: every figure is kept, each with its citations; one is preferred (mrv and

@@ -26,10 +26,12 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable, Mapping, Sequence
+from decimal import Decimal
 
 from django.db import transaction
 
 from indicators.models import Indicator, Observation
+from indicators.numerals import parse_chinese_numeral
 from opendata.base.models import decimal_text, natural_uid
 from opendata.base.services import Problem, Write, WriteError
 from opendata.base.writers import Writer, depends_on
@@ -47,14 +49,25 @@ def period_covered(start: dt.date, end: dt.date, covers: Iterable[tuple[dt.date,
 
 def observation_problems(*, value: str, period_start: dt.date, period_end: dt.date, period_label: str,
                          citations: Sequence[tuple[str, str]],
-                         covers: Mapping[str, Sequence[tuple[dt.date, dt.date]]]) -> list[Problem]:
+                         covers: Mapping[str, Sequence[tuple[dt.date, dt.date]]],
+                         value_as_written: str = "") -> list[Problem]:
     """An observation agrees with its quotes: `value` (the number as written, or as the API writes
-    it: `decimal_text`) appears in each quote; the period lies within a period each quote's source
-    covers; a negative value has a word of a fall in a quote. `citations`: (source key, quote)."""
+    it: `decimal_text`) appears in each quote, or, for a number written in Chinese numerals,
+    `value_as_written` appears in each quote and reads as `value` (indicators.numerals); the period
+    lies within a period each quote's source covers; a negative value has a word of a fall in a
+    quote. `citations`: (source key, quote)."""
     digits = value.lstrip("-")
+    if value_as_written:
+        try:
+            read = parse_chinese_numeral(value_as_written)
+        except ValueError as exc:
+            return [Problem("value_as_written", str(exc))]
+        if read != Decimal(digits):
+            return [Problem("value_as_written", f"{value_as_written} reads as {decimal_text(read)}, not {digits}")]
+        digits = value_as_written
     for source, quote in citations:
         if digits not in quote:
-            return [Problem("value", f"{value} does not appear in the quote {quote!r}")]
+            return [Problem("value", f"{digits} does not appear in the quote {quote!r}")]
         if not period_covered(period_start, period_end, covers.get(source, ())):
             return [Problem(PERIOD, f"{period_label} lies outside the periods {source} covers")]
     if value.startswith("-") and not any(w in quote for _, quote in citations for w in NEGATIVE_WORDS):
@@ -139,7 +152,7 @@ class ObservationWriter(CitedWriter):
         return observation_problems(
             value=decimal_text(record.value), period_start=record.period_start, period_end=record.period_end,
             period_label=record.period_label, citations=[(covers[c.source_id][0], c.quote) for c in citations],
-            covers=dict(covers.values()))
+            covers=dict(covers.values()), value_as_written=record.value_as_written)
 
 
 INDICATOR = Writer(Indicator)

@@ -155,7 +155,7 @@ def _ordered(rec: dict, keys: list[str]) -> dict:
     return out
 
 
-OBS_KEYS = ["region", "period", "period_label", "kind", "value", "comparator", "unit", "measure", "disputed",
+OBS_KEYS = ["region", "period", "period_label", "kind", "value", "value_as_written", "comparator", "unit", "measure", "disputed",
             "preferred", "dispute_note", "assessment", "assessment_period", "citations"]
 CIT_KEYS = ["source", "quote", "offset", "garbled"]
 

@@ -373,6 +373,7 @@ class ObservationRecord(Record):
     kind: FactKind
     comparator: Comparator = DEFAULT_COMPARATOR
     value: QuotedNumber
+    value_as_written: OptionalText = ""  # the number in Chinese numerals as the quote writes it ("千万")
     unit: UnitRef | None = None  # when it differs from the indicator's
     measure: Measure = Measure.LEVEL.value
     disputed: Annotated[bool, Field(strict=True)] = False
@@ -394,7 +395,8 @@ class ObservationRecord(Record):
         problems = observation_problems(
             value=self.value, period_start=self.period.start, period_end=self.period.end,
             period_label=self.period.label, citations=[(c.source, c.quote) for c in self.citations],
-            covers={c.source: [(p.start, p.end) for p in covers[c.source]] for c in self.citations})
+            covers={c.source: [(p.start, p.end) for p in covers[c.source]] for c in self.citations},
+            value_as_written=self.value_as_written)
         if error := _first(problems):
             raise error
         return self
@@ -810,7 +812,7 @@ def read_fixtures(directory: Path) -> Fixtures:
                     "indicator": ind.code, "region": o.region, "period_start": o.period.start,
                     "period_end": o.period.end, "period_label": o.period_label or o.period.label, "kind": o.kind,
                     "comparator": o.comparator, "value": Decimal(o.value), "unit": o.unit or ind.unit,
-                    "measure": o.measure, "disputed": o.disputed, "preferred": o.preferred,
+                    "value_as_written": o.value_as_written, "measure": o.measure, "disputed": o.disputed, "preferred": o.preferred,
                     "dispute_note": o.dispute_note, "assessment": o.assessment,
                     "assessment_period_start": o.assessment_period.start if o.assessment_period else None,
                     "assessment_period_end": o.assessment_period.end if o.assessment_period else None,

@@ -48,6 +48,8 @@ def test_every_target_with_results_within_its_period_has_a_progress_figure(loade
             (Decimal("0.6067"), "unknown"),
         ("county-gdp-share", "changchun", "three-year campaign (2023–2025) target", Decimal("22")):
             (Decimal("1.0955"), "achieved_early"),
+        # 经济总量超万亿 (a Chinese numeral, 2022–2026) against 7632.2 亿元 in 2024.
+        ("gdp", "changchun", "2022–2026 (the next five years)", Decimal("10000")): (Decimal("0.7632"), "unknown"),
         ("good-air-quality-days-ratio", "changchun", "2022–2026 (the next five years)", Decimal("90")):
             (Decimal("0.9956"), "unknown"),
         ("grain-output", "changchun", "2022–2026 (the next five years)", Decimal("270")):
