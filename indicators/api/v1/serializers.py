@@ -195,7 +195,7 @@ class TargetSerializer(ObservationSerializer):
         return cache[obj.pk].evaluation
 
     def _summary(self, row):
-        return None if row is None else ResultSummarySerializer(row, context=self.context).data
+        return None if row is None else ResultSummarySerializer(row, context=self.context).data  # plain Serializer
 
     @extend_schema_field(serializers.ChoiceField(choices=TargetState.values))
     def get_state(self, obj) -> str:
