@@ -7,6 +7,7 @@ from django.db.models import Count, Q
 
 from indicators.models import Indicator, Observation, TargetState
 from indicators.selectors import target_list, targets_evaluated
+from opendata.loader.curation import Quotes, coverage, left_out
 from opendata.catalogue.models import Citation, Source, Topic
 from projects.models import Event, Project, ProjectStatus
 
@@ -52,6 +53,8 @@ class Command(BaseCommand):
                 f"| {ProjectStatus.objects.alive().filter(citations__source=src).distinct().count()} "
                 f"| {Event.objects.alive().filter(citations__source=src).distinct().count()} |"
             )
+
+        out += self.coverage()
 
         out += ["", "## Per topic", "", "| topic | indicators | observations | projects |", "|---|---|---|---|"]
         topics = Topic.objects.alive().annotate(
@@ -108,6 +111,25 @@ class Command(BaseCommand):
             )
             quote = c.quote.replace("\n", " ").replace("|", "\\|")
             out.append(f"| {c.source.slug} | {c.offset} | {quote} | {'; '.join(recs)} |")
+        return out
+
+    def coverage(self) -> list[str]:
+        """The quantitative statements of each source text, captured or left out with a reason
+        (opendata.loader.curation; `manage.py curation_coverage` lists them one by one)."""
+        from django.conf import settings
+
+        quotes = Quotes.of_database()
+        explanations = left_out(settings.BASE_DIR / "docs" / "fixtures.md")
+        out = ["", "## Coverage of the source texts", "",
+               "Quantitative statements (a number in digits or Chinese numerals with its unit) of each text: "
+               "captured by an observation, or listed with the reason it is left out in docs/fixtures.md "
+               "(\"Statements left out\"). `python manage.py curation_coverage --all` lists them.", "",
+               "| source | statements | captured | left out with a reason | inside another fact's quote only "
+               "| unexplained |", "|---|---|---|---|---|---|"]
+        for src in Source.objects.alive().order_by("date", "slug"):
+            cov = coverage(quotes, src.slug, src.text, explanations)
+            out.append(f"| {src.slug} | {cov.total} | {len(cov.captured)} | {len(cov.explained)} | {len(cov.cited)} "
+                       f"| {len(cov.unexplained)} |")
         return out
 
     def targets(self) -> list[str]:
