@@ -197,9 +197,9 @@ def _clause(text: str, start: int, end: int) -> tuple[int, str]:
     return a, text[a:b]
 
 
-def comparator_of(clause: str, number_end: int) -> str:
+def comparator_of(clause: str, number_start: int, number_end: int) -> str:
     """The comparator the clause's words say (docs/fixtures.md): 以上 after the number, 约/接近 before it."""
-    after, before = clause[number_end:number_end + 4], clause[:number_end]
+    after, before = clause[number_end:number_end + 4], clause[:number_start]
     if any(w in after for w in ("以上", "多")) or any(w in before[-4:] for w in ("超过", "突破", "逾", "不低于", "超")):
         return "at_least"
     if any(w in after for w in ("以内", "以下")) or any(w in before[-5:] for w in ("控制在", "不超过")):
@@ -233,7 +233,7 @@ def candidates(text: str, source: str, *, year: int | None) -> list[dict]:
             period = None
         cand = {
             "quote": clause, "offset": start, "number_as_written": st.text, "value": value,
-            "unit": st.unit.replace(" ", "").replace("\n", ""), "comparator": comparator_of(clause, st.end - start),
+            "unit": st.unit.replace(" ", "").replace("\n", ""), "comparator": comparator_of(clause, st.offset - start, st.end - start),
             "kind_suggested": "target" if planned else "actual", "period_suggested": period,
             "indicator": None,  # the curator names it: grep fixtures/drafts/README.md for the code in use
         }
