@@ -39,7 +39,7 @@ class IndicatorFilterSet(PublicFilterSet):
     has_target = StrictBooleanFilter(method="filter_has_target",
                                      help_text="Indicators that have (or lack) a target observation.")
     q = SearchFilter(fields=INDICATOR_SEARCH_FIELDS,
-                     help_text="Search code, Chinese and English names and description (substring).")
+                     help_text="Search code, Chinese and English names and description: `地铁|轨道` finds either; Chinese matches as a substring, Latin words as whole words (`metro` is not Metropolitan).")
 
     class Meta:
         model = Indicator
@@ -79,7 +79,7 @@ class ObservationFilterSet(PublicFilterSet):
                                                 "only: where sources disagree (`disputed`), the figure not "
                                                 "preferred is left out.")
     q = SearchFilter(fields=tuple(f"indicator__{f}" for f in INDICATOR_SEARCH_FIELDS),
-                     help_text="Search the indicator's code, names and description (substring).")
+                     help_text="Search the indicator's code, names and description: `地铁|轨道` finds either; Chinese matches as a substring, Latin words as whole words (`metro` is not Metropolitan).")
 
     class Meta:
         model = Observation

@@ -41,7 +41,7 @@ class ProjectFilterSet(PublicFilterSet):
     date_to = PeriodBoundFilter(method="filter_status", upper=True,
                                 help_text="Projects with a statement dated on or before this year or date.")
     q = SearchFilter(fields=SEARCH_FIELDS,
-                     help_text="Search slug, Chinese and English names and description (substring).")
+                     help_text="Search slug, Chinese and English names and description: `地铁|轨道` finds either; Chinese matches as a substring, Latin words as whole words (`metro` is not Metropolitan).")
 
     class Meta:
         model = Project
@@ -90,7 +90,7 @@ class EventFilterSet(PublicFilterSet):
     date_to = PeriodBoundFilter(field_name="start_date", lookup_expr="lte", upper=True,
                                 help_text="Events starting on or before this year or date.")
     q = SearchFilter(fields=SEARCH_FIELDS,
-                     help_text="Search slug, Chinese and English names and description (substring).")
+                     help_text="Search slug, Chinese and English names and description: `地铁|轨道` finds either; Chinese matches as a substring, Latin words as whole words (`metro` is not Metropolitan).")
 
     class Meta:
         model = Event
@@ -126,7 +126,7 @@ class ProjectStatusFilterSet(PublicFilterSet):
 
 class EventSeriesFilterSet(PublicFilterSet):
     slug = CodeListFilter(field_name="slug", help_text="Series slugs, comma-separated.")
-    q = SearchFilter(fields=("slug", "name_zh", "name_en"), help_text="Search slug and names (substring).")
+    q = SearchFilter(fields=("slug", "name_zh", "name_en"), help_text="Search slug and names: `地铁|轨道` finds either; Chinese matches as a substring, Latin words as whole words (`metro` is not Metropolitan).")
 
     class Meta:
         model = EventSeries
