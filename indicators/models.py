@@ -116,8 +116,8 @@ class Observation(PublicModel):
             ),
             models.UniqueConstraint(
                 fields=["indicator", "region", "period_start", "period_end", "kind", "comparator", "value"],
-                condition=Q(deleted_at__isnull=True),
-                name="observation_unique_value",
+                condition=Q(deleted_at__isnull=True, preferred=False),
+                name="observation_unique_alternative",
             ),
         ]
         indexes = [

@@ -127,6 +127,11 @@ class ResultSummarySerializer(serializers.Serializer):
     disputed = serializers.BooleanField(read_only=True)
 
 
+#: A result summary or null, written so that OpenAPI 3.0 validators accept the null (a `nullable` beside an
+#: `allOf` is not read by all of them).
+NULLABLE_RESULT = {"oneOf": [{"$ref": "#/components/schemas/ResultSummary"},
+                             {"type": "object", "nullable": True, "enum": [None]}]}
+
 STATE_HELP = (
     "`met` / `not_met`: the result for the target's period (its last year for a level; every year for a total "
     "or an average) meets it or not; `achieved_early`: a result within the period already meets it, or the "
@@ -176,14 +181,14 @@ class TargetSerializer(ObservationSerializer):
 
     state = serializers.SerializerMethodField(help_text=STATE_HELP)
     state_reason = serializers.SerializerMethodField(help_text="Why the state is what it is.")
-    progress = serializers.SerializerMethodField(help_text=PROGRESS_HELP)
-    compared_value = serializers.SerializerMethodField(help_text=COMPARED_HELP)
-    latest_result = serializers.SerializerMethodField(help_text="The result within the period ending last.")
-    result_at_end = serializers.SerializerMethodField(help_text=(
+    progress = serializers.SerializerMethodField(allow_null=True, help_text=PROGRESS_HELP)
+    compared_value = serializers.SerializerMethodField(allow_null=True, help_text=COMPARED_HELP)
+    latest_result = serializers.SerializerMethodField(allow_null=True, help_text="The result within the period ending last.")
+    result_at_end = serializers.SerializerMethodField(allow_null=True, help_text=(
         "The result for the period's last year (a level) or for the whole period; null while unknown."))
     results = serializers.SerializerMethodField(help_text=(
         "The preferred results of the same indicator and region within the target's period, oldest first."))
-    stated_by = serializers.SerializerMethodField(help_text=(
+    stated_by = serializers.SerializerMethodField(allow_null=True, help_text=(
         "The result whose citation states that the goal was achieved early, where the text says so."))
 
     def _evaluation(self, obj):
@@ -214,11 +219,11 @@ class TargetSerializer(ObservationSerializer):
         value = self._evaluation(obj).compared_value
         return None if value is None else decimal_text(value)
 
-    @extend_schema_field(ResultSummarySerializer(allow_null=True))
+    @extend_schema_field(NULLABLE_RESULT)
     def get_latest_result(self, obj):
         return self._summary(self._evaluation(obj).latest_result)
 
-    @extend_schema_field(ResultSummarySerializer(allow_null=True))
+    @extend_schema_field(NULLABLE_RESULT)
     def get_result_at_end(self, obj):
         return self._summary(self._evaluation(obj).result_at_end)
 
@@ -226,7 +231,7 @@ class TargetSerializer(ObservationSerializer):
     def get_results(self, obj):
         return ResultSummarySerializer(self._evaluation(obj).results, many=True, context=self.context).data
 
-    @extend_schema_field(ResultSummarySerializer(allow_null=True))
+    @extend_schema_field(NULLABLE_RESULT)
     def get_stated_by(self, obj):
         return self._summary(self._evaluation(obj).stated_by)
 

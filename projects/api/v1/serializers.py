@@ -61,6 +61,11 @@ class TimelineEntrySerializer(ProjectStatusSerializer):
         self.fields.pop("project", None)
 
 
+#: A timeline entry or null, written so that OpenAPI 3.0 validators accept the null (a `nullable` beside an
+#: `allOf` is not read by all of them).
+NULLABLE_TIMELINE_ENTRY = {"oneOf": [{"$ref": "#/components/schemas/TimelineEntry"},
+                                     {"type": "object", "nullable": True, "enum": [None]}]}
+
 STAMPS = {"created_at": "2025-03-01T02:00:00Z", "updated_at": "2025-03-01T02:00:00Z", "deleted_at": None}
 CITATION = {"source": "2025-work-report-plan", "source_url": "http://127.0.0.1:8000/api/v1/sources/2025-work-report-plan/",
             "quote": "地铁6号线开工建设", "offset": 120,
@@ -92,10 +97,10 @@ class ProjectSerializer(TimestampsMixin, DynamicSerializer):
     regions = serializers.SerializerMethodField(help_text="Region codes; region objects with `expand=regions`.")
     timeline = TimelineEntrySerializer(many=True, read_only=True, help_text=(
         "The project's status statements in date order, each with its citations."))
-    latest_status = serializers.SerializerMethodField(help_text=(
+    latest_status = serializers.SerializerMethodField(allow_null=True, help_text=(
         "The project's latest reported (`actual`) status statement: the one whose date ends last (on the same "
         "date, the later stage); null when no document reports a status yet. Filter with `latest_status`."))
-    latest_planned_status = serializers.SerializerMethodField(help_text=(
+    latest_planned_status = serializers.SerializerMethodField(allow_null=True, help_text=(
         "The project's latest planned (`target`) status statement, read the same way; null without a plan."))
     timeline_url = LinkField("project-timeline", "slug")
     events_url = LinkField("project-events", "slug", help_text="Events of this project.")
@@ -118,11 +123,11 @@ class ProjectSerializer(TimestampsMixin, DynamicSerializer):
         context = {k: v for k, v in self.context.items() if k not in ("fields", "expand")}  # they name our fields
         return TimelineEntrySerializer(row, context=context).data
 
-    @extend_schema_field(TimelineEntrySerializer(allow_null=True))
+    @extend_schema_field(NULLABLE_TIMELINE_ENTRY)
     def get_latest_status(self, obj):
         return self._latest(obj, FactKind.ACTUAL)
 
-    @extend_schema_field(TimelineEntrySerializer(allow_null=True))
+    @extend_schema_field(NULLABLE_TIMELINE_ENTRY)
     def get_latest_planned_status(self, obj):
         return self._latest(obj, FactKind.TARGET)
 
