@@ -21,7 +21,6 @@ class ObservationType(PublicObjectType):
         description = "One value of an indicator for a region and period: a result (`actual`) or a goal (`target`)."
         fields = ("uid", "period_start", "period_end", "period_label", "kind", "comparator", "value", *TIMESTAMPS)
 
-    public_key = "uid"
 
     indicator = Join("indicators.graphql.types.IndicatorType", required=True)
     region = Join(RegionType, required=True)
