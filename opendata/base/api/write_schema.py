@@ -196,7 +196,8 @@ def _example(status: int, type_name: str, title: str, detail: str, instance: str
 
 
 WRITE_ERRORS = {
-    "400": ("The body is not JSON, or the request has a query parameter or an Idempotency-Key it cannot take.",
+    "400": ("The body is empty or not JSON, or the request has a query parameter, an Idempotency-Key or an "
+            "If-None-Match it cannot take.",
             _example(400, "malformed-body", "Malformed body", "The body is not valid JSON: JSON parse error - "
                      "Expecting value: line 1 column 1 (char 0)", "/api/v1/topics/")),
     "401": ("No API key, or one that is not valid (unknown, revoked or expired).",

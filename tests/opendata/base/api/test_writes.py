@@ -210,6 +210,20 @@ def test_malformed_bodies_and_parameters(client, key):
     assert not Change.objects.filter(key__in=["x", "transport"]).exists()
 
 
+def test_an_empty_body_and_an_if_none_match_other_than_star_are_400s_before_any_precondition(client, key):
+    """Found by the contract fuzzing: a PUT without a body, with an If-Match naming no record, was a 412
+    (the body is read first now), and `If-None-Match: "x"` (the contract takes only `*`) was ignored."""
+    topics = BY_COLLECTION["topics"]
+    for method, url in (("POST", topics.url()), ("PUT", topics.url("fuzz-empty")), ("PATCH", topics.url("agriculture")),
+                        ("POST", "/api/v1/observations/bulk/")):
+        empty = problem(call(client, method, url, raw=b"", key=key, **{"If-Match": '"4c1d2e3f5a6b7c8d9e0f"'}), 400)
+        assert empty["type"].endswith("/malformed-body") and "empty" in empty["detail"], (method, url)
+    other = problem(call(client, "PUT", topics.url("fuzz-none-match"), {"name_zh": "测试", "name_en": "Fuzz"}, key=key,
+                         **{"If-None-Match": '"abc"'}), 400)
+    assert [p["name"] for p in other["invalid_params"]] == ["If-None-Match"]
+    assert h.get(client, topics.url("fuzz-none-match")).status_code == 404
+
+
 def test_malformed_json_needs_no_key_to_be_refused_after_the_key_check(client, world):
     """The key is checked first: without one, a bad body is still a 401."""
     assert call(client, "POST", "/api/v1/topics/", raw=b"{").status_code == 401
