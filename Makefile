@@ -7,7 +7,8 @@ PORT   ?= 8000
 
 export DJANGO_SETTINGS_MODULE := opendata.config.settings
 
-.PHONY: run test install migrate load serve bench schema schema-rest schema-graphql check-schema clean
+.PHONY: run test install migrate load serve bench cluster cluster-stop schema schema-rest schema-graphql \
+        schema-dictionary check-schema superuser report downloads docs docs-serve clean
 
 $(VENV)/.installed: requirements.lock pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -25,10 +26,13 @@ load: migrate
 
 run: load
 	@echo ""
+	@echo "  Website:       http://$(HOST):$(PORT)/  (English and Chinese)"
 	@echo "  API root:      http://$(HOST):$(PORT)/api/v1/"
 	@echo "  API docs:      http://$(HOST):$(PORT)/api/v1/docs/  (Redoc: /api/v1/redoc/, schema: /api/v1/schema/)"
 	@echo "  GraphQL:       http://$(HOST):$(PORT)/graphql/"
-	@echo "  Admin:         http://$(HOST):$(PORT)/admin/  (python manage.py createsuperuser first)"
+	@echo "  Docs site:     http://$(HOST):$(PORT)/docs/  (after make docs)"
+	@echo "  Downloads:     http://$(HOST):$(PORT)/downloads/  (after make downloads)"
+	@echo "  Admin:         http://$(HOST):$(PORT)/admin/  (make superuser first)"
 	@echo ""
 	DEBUG=$${DEBUG:-true} LOG_FORMAT=$${LOG_FORMAT:-text} $(PY) manage.py runserver $(HOST):$(PORT)
 
@@ -39,15 +43,30 @@ run: load
 serve: install
 	DEBUG=false HOST=$(HOST) PORT=$(PORT) $(VENV)/bin/gunicorn -c opendata/config/gunicorn.conf.py
 
+# A scaled-out deployment on this machine (scripts/cluster.py, docs/deployment.md): a PostgreSQL primary
+# and a streaming replica, Redis, CLUSTER_APPS application processes (2) and nginx in front; prints the
+# address. `make cluster-stop` stops everything it started, by PID.
+cluster: install
+	$(PY) scripts/cluster.py start
+
+cluster-stop:
+	$(PY) scripts/cluster.py stop
+
 test: install
 	$(PY) -m pytest $(PYTEST_ARGS)
 
-# Latency per scenario (bench/run.py), then 50 clients for 60 s against the production server (bench/load.py).
+# The benchmark of docs/performance.md on PostgreSQL (1,000,000 synthetic observations in the database od_bench,
+# built on first use): R1-R6 and a bulk upsert under wrk (bench/wrk_bench.py), then 50 clients for 60 s
+# (bench/load.py), then scaling out (bench/scale.py): 1, 2 and 4 application processes behind nginx, with and
+# without its cache, reads on the replica ("Scaling out"). BENCH_DATABASE_URL to use another database (its
+# name must contain "bench").
+BENCH_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/od_bench
 bench: install
-	$(PY) bench/run.py
-	$(PY) bench/load.py
+	DATABASE_URL=$(BENCH_DATABASE_URL) $(PY) bench/wrk_bench.py
+	DATABASE_URL=$(BENCH_DATABASE_URL) $(PY) bench/load.py
+	$(PY) bench/scale.py
 
-schema: schema-rest schema-graphql
+schema: schema-rest schema-graphql schema-dictionary
 
 # The committed OpenAPI contract of each REST version (tests/opendata/base/api/test_schema.py fails on drift).
 schema-rest: install
@@ -56,8 +75,38 @@ schema-rest: install
 schema-graphql: install
 	DEBUG=true $(PY) manage.py graphql_schema --schema opendata.config.schema.schema --out docs/graphql/schema.graphql
 
+# The data dictionary (docs/dictionary.md, docs/dictionary.json) from the serializers, models, FilterSets and
+# fixtures/units.yaml; the same as GET /api/v1/dictionary/ (tests/opendata/publish/test_dictionary.py fails on drift).
+schema-dictionary: install
+	DEBUG=true $(PY) manage.py data_dictionary
+
+# An admin user for http://127.0.0.1:8000/admin/ (asks for a name and a password; without a terminal:
+# DJANGO_SUPERUSER_USERNAME=... DJANGO_SUPERUSER_PASSWORD=... DJANGO_SUPERUSER_EMAIL=... make superuser ARGS=--noinput).
+superuser: migrate
+	DEBUG=$${DEBUG:-true} $(PY) manage.py createsuperuser $(ARGS)
+
+# What the loaded data covers (docs/data-report.md is this, committed).
+report: load
+	DEBUG=$${DEBUG:-true} $(PY) manage.py data_report
+
+# The bulk files for analysts (CSV, XLSX, Parquet, NDJSON, SQLite and manifest.json) into var/downloads/,
+# served at /downloads/ (docs/downloads.md). BASE_URL is the address written into the files' links.
+BASE_URL ?= http://$(HOST):$(PORT)
+downloads: load
+	DEBUG=$${DEBUG:-true} $(PY) manage.py build_downloads --base-url $(BASE_URL)
+
+# The documentation site (MkDocs Material, mkdocs.yml) built from docs/ into site/, strict (a broken link or
+# anchor fails), then served by `make run` at /docs/. `make docs-serve` previews it alone on port 8001.
+docs: install
+	DEBUG=true $(PY) manage.py data_dictionary
+	NO_MKDOCS_2_WARNING=1 $(VENV)/bin/mkdocs build --strict --site-dir site
+	$(PY) scripts/check_links.py site
+
+docs-serve: install
+	NO_MKDOCS_2_WARNING=1 $(VENV)/bin/mkdocs serve --dev-addr $(HOST):8001
+
 check-schema: install
 	$(PY) -m pytest -q tests/opendata/base/api/test_schema.py tests/opendata/base/graphql/test_schema.py
 
 clean:
-	rm -rf $(VENV) var
+	rm -rf $(VENV) var site

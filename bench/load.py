@@ -8,7 +8,7 @@ requests, the errors (connection, read, timeout, HTTP status >= 400) and the lat
 
 Bounded: wrk stops after --seconds (60), the server is stopped at the end (and by `timeout` should
 this script die), and only 127.0.0.1 is loaded. wrk comes from Debian's packages (apt-get install wrk;
-the script installs it when it runs as root and it is missing). `make bench` runs it after bench/run.py;
+the script installs it when it runs as root and it is missing). `make bench` runs it after bench/wrk_bench.py;
 `make test` never does.
 """
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from decimal import Decimal
 
-from django.db.models import F, QuerySet, Window
+from django.db.models import F, QuerySet, Window, prefetch_related_objects
 from django.db.models.functions import RowNumber
 
 from indicators.models import Indicator, Observation
@@ -72,10 +72,39 @@ def target_met(*, target: Observation, result: Observation | None) -> bool | Non
     return result.value >= target.value
 
 
-def indicator_targets_with_results(*, indicator: Indicator) -> list[TargetResult]:
-    """Every live target of the indicator beside the result for the same region and period."""
-    rows = list(observation_list().alive().filter(indicator=indicator).order_by("period_start", "period_end", "id"))
-    return targets_with_results(rows)
+#: An indicator's detail embeds at most this many targets (issue 13: a detail is bounded, and costs no more than a page of 100 observations); the rest are
+#: in its observations collection (`kind=target`), paged.
+TARGETS_EMBEDDED = 25
+TARGET_ORDER = ("period_start", "period_end", "id")
+
+
+def indicator_targets_with_results(*, indicator: Indicator, limit: int | None = None,
+                                   read=None) -> list[TargetResult]:
+    """The live targets of the indicator (the first `limit` in period order, or all), each beside the
+    result for the same region and period: three queries (targets, their results, the citations of both)
+    whatever the number of observations.
+
+    `read(queryset)` may read the rows otherwise (the REST fast path reads them as values, with the
+    attributes the pairing uses; it then fetches the citations itself)."""
+    live = observation_list().alive().filter(indicator=indicator)
+    targets = live.filter(kind=Observation.Kind.TARGET).order_by(*TARGET_ORDER)
+    if limit is not None:
+        targets = targets[:limit]
+    fetch = read or (lambda qs: list(qs.prefetch_related(None)))
+    targets = fetch(targets)
+    if not targets:
+        return []
+    keys = {(t.region_id, t.period_start, t.period_end) for t in targets}
+    candidates = fetch(live.filter(kind=Observation.Kind.ACTUAL, region_id__in={k[0] for k in keys},
+                                   period_start__in={k[1] for k in keys}).order_by(*TARGET_ORDER))
+    actuals = [a for a in candidates if (a.region_id, a.period_start, a.period_end) in keys]
+    if read is None:
+        prefetch_related_objects([*targets, *actuals], citations_prefetch())
+    return targets_with_results([*actuals, *targets])
+
+
+def indicator_target_count(*, indicator: Indicator) -> int:
+    return observation_list().alive().filter(indicator=indicator, kind=Observation.Kind.TARGET).count()
 
 
 def targets_with_results(rows: list[Observation]) -> list[TargetResult]:

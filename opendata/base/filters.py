@@ -6,8 +6,10 @@ and the rules could be reused outside django-filter.
 
 from __future__ import annotations
 
+import copy
 import datetime as dt
 import re
+from collections import OrderedDict
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 
@@ -15,6 +17,7 @@ import django_filters
 from django import forms
 from django.core.exceptions import ValidationError
 from django.db import models
+from django.http import QueryDict
 from django.db.models import Exists, F, OuterRef, Q
 
 MAX_LIST_VALUES = 100
@@ -61,7 +64,31 @@ class CodeListFilter(django_filters.Filter):
     def filter(self, qs, value):
         if not value:
             return qs
+        path, target = self.related_key(qs.model)
+        if target is not None:
+            # Codes of a related record (`indicator__code`) are read as its ids first (one small query on a
+            # unique index): filtering the rows by `indicator_id` lets the database read a page in index order,
+            # where a join on the code made it read and sort every row of the indicator (issue 13).
+            ids = list(target._base_manager.filter(**{f"{self.key_name}__in": value}).values_list("pk", flat=True))
+            return qs.filter(**{f"{path}__in": ids})
         return qs.filter(**{f"{self.field_name}__in": value})
+
+    @property
+    def key_name(self) -> str:
+        return self.field_name.rpartition("__")[2]
+
+    def related_key(self, model) -> tuple[str, type | None]:
+        """(`indicator`, Indicator) when `field_name` is a unique field of a record reached by foreign keys
+        (`indicator__code`), else ("", None)."""
+        path, _, name = self.field_name.rpartition("__")
+        if not path:
+            return "", None
+        for part in path.split("__"):
+            field = model._meta.get_field(part)
+            if not (field.concrete and (field.many_to_one or field.one_to_one)):
+                return "", None
+            model = field.related_model
+        return (path, model) if model._meta.get_field(name).unique else ("", None)
 
 
 class PeriodBoundField(forms.CharField):
@@ -262,8 +289,34 @@ class PublicFilterSet(django_filters.FilterSet):
                 if name.endswith("_from") and isinstance(f, PeriodBoundFilter)
                 and isinstance(cls.base_filters.get(f"{name[:-5]}_to"), PeriodBoundFilter)]
 
+    def __init__(self, data=None, queryset=None, *, request=None, prefix=None):
+        # django-filter deep-copies every declared filter for each FilterSet (15 for observations, on every
+        # request); a shallow copy per filter is what an instance needs: its own `parent` and `model`.
+        self.is_bound = data is not None
+        self.data = data or QueryDict()
+        if queryset is None:
+            queryset = self._meta.model._default_manager.all()
+        self.queryset = queryset
+        self.request = request
+        self.form_prefix = prefix
+        self.filters = OrderedDict((name, copy.copy(f)) for name, f in self.base_filters.items())
+        for filter_ in self.filters.values():
+            filter_.model = queryset.model
+            filter_.parent = self
+            if filter_.method is not None:
+                filter_.method = filter_.method  # its FilterMethod bound to this copy, not to the declared filter
+
     def get_form_class(self):
-        """The FilterSet's form, which also refuses a range whose lower bound is after its upper bound
+        """The FilterSet's form, built once per FilterSet class (its fields depend on the class only)."""
+        cls = type(self)
+        form_class = cls.__dict__.get("_form_class")
+        if form_class is None:
+            form_class = self.build_form_class()
+            cls._form_class = form_class
+        return form_class
+
+    def build_form_class(self):
+        """The form, which also refuses a range whose lower bound is after its upper bound
         (`period_from=2026&period_to=2020` selects nothing, surely not what was meant)."""
         ranges = self.ranges()
 

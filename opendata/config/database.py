@@ -63,6 +63,7 @@ def database_settings(url: str, *, environ=os.environ) -> dict:
     db = dj_database_url.parse(url, conn_max_age=0)
     options = dict(db.get("OPTIONS") or {})
     if db["ENGINE"] == "django.db.backends.postgresql":
+        db["ENGINE"] = "opendata.config.postgresql"  # Django's, with a fast timestamptz loader and the pool's check
         if t["connect"]:
             options["connect_timeout"] = max(2, math.ceil(t["connect"]))  # libpq: whole seconds, 2 at least
         server = [f"-c {name}={round(seconds * 1000)}" for name, seconds in
@@ -76,7 +77,6 @@ def database_settings(url: str, *, environ=os.environ) -> dict:
                 "timeout": wait,            # a request waits this long for a connection, then 503
                 "reconnect_timeout": wait,  # then a new request starts a new attempt (no long backoff)
             }
-            db["ENGINE"] = "opendata.config.postgresql"  # Django's, with a pool check that sweeps dead connections
             db["CONN_MAX_AGE"] = 0
         else:
             db["CONN_MAX_AGE"] = int(environ.get("DATABASE_CONN_MAX_AGE", "600"))

@@ -12,6 +12,8 @@
 | GUNICORN_KEEPALIVE | 5 | seconds a keep-alive connection waits for its next request |
 | GUNICORN_PRELOAD | true | load the application once before forking the workers |
 | GUNICORN_MAX_REQUESTS | 0 (never) | replace a worker after this many requests (± 10 %) |
+| PYTHON_GC_FREEZE | true | after start-up, move every object loaded so far out of the garbage collector's sight (`gc.freeze()`) |
+| PYTHON_GC_THRESHOLD | 50000 | allocations before a young-generation collection in a worker (Python's default: 700) |
 | GUNICORN_CONTROL_SOCKET | none | a path for gunicorn's control socket (`gunicornc`); none by default, so that two
 servers of one user never share `~/.gunicorn/gunicorn.ctl` |
 
@@ -23,8 +25,16 @@ the timeout. Either way the worker timeout must exceed what a request may wait o
 with a 503 from the application, not with gunicorn killing the worker. gunicorn writes no access log: the application
 writes one structured line per request (opendata.config.middleware.AccessLogMiddleware); gunicorn's own
 messages use the application's format (opendata/config/logs.py).
+
+The garbage collector: a request of 100 observations allocates tens of thousands of objects, so with
+Python's default threshold (700) the cyclic collector ran many times per request, each time walking the
+whole heap of Django, DRF and graphene (12-18 % of a request, issue 13). The application's objects
+loaded at start-up never become garbage: `gc.freeze()` (before each fork, so the workers also share
+those pages copy-on-write) takes them out of every collection, and a higher threshold lets a
+request's short-lived objects die by reference counting before a collection runs (docs/performance.md).
 """
 
+import gc
 import math
 import multiprocessing
 import os
@@ -68,3 +78,17 @@ accesslog = None
 errorlog = "-"
 loglevel = (os.environ.get("LOG_LEVEL") or "info").lower()
 logconfig_dict = logging_config()
+
+_gc_freeze = env_bool("PYTHON_GC_FREEZE", True)
+_gc_threshold = int(os.environ.get("PYTHON_GC_THRESHOLD") or 50000)
+
+
+def pre_fork(server, worker):
+    if _gc_freeze:
+        gc.collect()
+        gc.freeze()
+
+
+def post_fork(server, worker):
+    if _gc_threshold:
+        gc.set_threshold(_gc_threshold, *gc.get_threshold()[1:])

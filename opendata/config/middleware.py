@@ -70,7 +70,7 @@ class AccessLogMiddleware:
     """One structured line per request on the `opendata.request` logger, after the response (for a
     streamed export, once its last byte is sent): time (UTC, by the formatter), request id, method,
     path, the query string without secrets, status, duration in ms, number of SQL statements, client
-    address, user agent, bytes. Headers are not logged (no Authorization, no key)."""
+    address, user agent, bytes, the database the reads went to. Headers are not logged (no Authorization, no key)."""
 
     def __init__(self, get_response):
         self.get_response = get_response
@@ -112,6 +112,8 @@ class AccessLogMiddleware:
             "client": client_address(request),
             "user_agent": request.META.get("HTTP_USER_AGENT", "")[:MAX_LOGGED],
             "bytes": size,
+            # where the request's reads went: default (the primary) or replica_<n> (opendata/config/replicas.py)
+            "db": getattr(request, "read_database", "default"),
         }
         level = logging.ERROR if status >= 500 else logging.INFO
         request_logger.log(level, "%s %s %s %.1fms", request.method, fields["path"], status, duration_ms,

@@ -11,6 +11,7 @@ from django.core.exceptions import ImproperlyConfigured
 from opendata.config.cache import cache_settings
 from opendata.config.database import database_settings
 from opendata.config.logs import logging_config
+from opendata.config.replicas import replica_databases, replica_urls
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 
@@ -60,6 +61,8 @@ INSTALLED_APPS = [
     "opendata.keys",
     "indicators",
     "projects",
+    "opendata.publish",  # the data dictionary, bulk downloads and the DCAT-AP catalogue
+    "opendata.pages",  # the pages a person reads: the landing page, a page per record, browsing (HTML)
 ]
 
 MIDDLEWARE = [
@@ -72,6 +75,8 @@ MIDDLEWARE = [
     # After CORS (a preflight is answered before it, and its own 401/429 get the CORS headers), before
     # everything that does work: the API key and the request quota of /api/ and /graphql/.
     "opendata.base.ratelimit.RateLimitMiddleware",
+    # After the key is known (read-your-writes is per key): where this request's reads go (primary or a replica).
+    "opendata.config.replicas.ReplicaMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -106,6 +111,15 @@ TEMPLATES = [
 # timeouts, persistent connections or the psycopg pool: opendata/config/database.py.
 DATABASE_URL = os.environ.get("DATABASE_URL") or f"sqlite:///{BASE_DIR / 'var' / 'opendata.sqlite3'}"
 DATABASES = {"default": database_settings(DATABASE_URL)}
+# Streaming replicas for reads (opendata/config/replicas.py): DATABASE_REPLICA_URLS, comma-separated.
+# Unset: one database, no router in the way.
+DATABASES.update(replica_databases(DATABASES["default"], replica_urls()))
+if len(DATABASES) > 1:
+    DATABASE_ROUTERS = ["opendata.config.replicas.PrimaryReplicaRouter"]
+REPLICA_MAX_LAG = float(os.environ.get("REPLICA_MAX_LAG") or 5)  # seconds behind before a replica is left out
+REPLICA_CHECK_INTERVAL = float(os.environ.get("REPLICA_CHECK_INTERVAL") or 1)  # seconds between checks per process
+REPLICA_RETRY = float(os.environ.get("REPLICA_RETRY") or 5)  # seconds a failed replica is left out
+READ_YOUR_WRITES_WINDOW = float(os.environ.get("READ_YOUR_WRITES_WINDOW") or 60)  # seconds a writer's position is kept
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
@@ -145,7 +159,17 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 
-LANGUAGE_CODE = "en-us"
+LANGUAGE_CODE = "en"
+# The pages (opendata/pages/) speak both; the API answers in English whatever the request asks (no
+# LocaleMiddleware: the pages choose their language themselves, from the switch's cookie or Accept-Language).
+LANGUAGES = [("en", "English"), ("zh-hans", "简体中文")]
+LANGUAGE_COOKIE_NAME = "opendata_language"
+LANGUAGE_COOKIE_AGE = 365 * 24 * 3600
+LANGUAGE_COOKIE_SAMESITE = "Lax"
+
+# Where the documentation site and the bulk downloads are served (their links on the pages and the API root).
+DOCS_URL = os.environ.get("DOCS_URL", "/docs/")
+DOWNLOADS_URL = os.environ.get("DOWNLOADS_URL", "/downloads/")
 # Every timestamp the API writes, and every log line, is in UTC (`Z`); dates of facts are plain dates.
 TIME_ZONE = "UTC"
 USE_I18N = True
@@ -161,6 +185,15 @@ STORAGES = {
 WHITENOISE_USE_FINDERS = True
 
 FIXTURES_DIR = Path(os.environ.get("OPENDATA_FIXTURES_DIR", BASE_DIR / "fixtures"))
+# Where `make downloads` (manage.py build_downloads) writes the bulk files that /downloads/ serves.
+DOWNLOADS_DIR = Path(os.environ.get("OPENDATA_DOWNLOADS_DIR", BASE_DIR / "var" / "downloads"))
+# The DCAT-AP catalogue (/catalog.jsonld, /catalog.ttl; docs/catalogue.md): who publishes it, and the licence
+# URI of the data if the operator has one (the source documents state none, so none is assumed).
+CATALOG_PUBLISHER_NAME_EN = os.environ.get("CATALOG_PUBLISHER_NAME_EN", "Changchun Open Data API")
+CATALOG_PUBLISHER_NAME_ZH = os.environ.get("CATALOG_PUBLISHER_NAME_ZH", "")
+CATALOG_LICENSE = os.environ.get("CATALOG_LICENSE", "")
+# The documentation site `make docs` builds (mkdocs.yml), served at /docs/ when present.
+DOCS_SITE_DIR = Path(os.environ.get("OPENDATA_DOCS_SITE_DIR", BASE_DIR / "site"))
 # load_opendata refuses (without --allow-deletions) to soft-delete more than this share of the live
 # records of any one resource (docs/fixtures.md, "Loading").
 LOADER_MAX_DELETION_SHARE = float(os.environ.get("LOADER_MAX_DELETION_SHARE", "0.1"))
@@ -173,6 +206,10 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = 1_000_000
 
 # One line per record, JSON by default (LOG_FORMAT=text for a terminal), time in UTC: opendata/config/logs.py.
 LOGGING = logging_config()
+
+# How long a shared cache (nginx, a CDN) may serve an anonymous read before revalidating it with its ETag
+# (opendata.base.api.caching.shared_cache_control; docs/deployment.md). 0: every use is revalidated.
+SHARED_CACHE_SECONDS = int(os.environ.get("SHARED_CACHE_SECONDS") or 5)
 
 # Any origin may read the API (it is public, read-only for anonymous users; writes need an API key).
 CORS_ALLOW_ALL_ORIGINS = True
@@ -201,6 +238,10 @@ REST_FRAMEWORK = {
     "URL_FORMAT_OVERRIDE": "format",
 }
 
+# Plain JSON pages read as values and written by a plan compiled from the serializers
+# (opendata/base/api/fastpath.py); false: every page through DRF's serializers (the reference the tests compare).
+API_FAST_PATH = True
+
 SPECTACULAR_SETTINGS = {
     "TITLE": "Changchun Open Data API",
     "DESCRIPTION": (
@@ -213,6 +254,12 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    # The groups of operations in a reader's order, each described (opendata.base.api.schema.TAGS).
+    "POSTPROCESSING_HOOKS": ["drf_spectacular.hooks.postprocess_schema_enums",
+                             "opendata.base.api.schema.tag_descriptions"],
+    # Swagger UI: a filter box (by tag), a link to each operation, and how long each request took.
+    "SWAGGER_UI_SETTINGS": {"deepLinking": True, "filter": True,
+                            "displayRequestDuration": True},
     # The choice lists of the write bodies, one enum component each, named after the model's choices.
     "ENUM_NAME_OVERRIDES": {
         "OperationEnum": "opendata.base.models.ChangeOperation",  # the change feed's, named so before the writes

@@ -7,11 +7,14 @@ from django.urls import include, path, re_path
 from django.views.decorators.csrf import csrf_exempt
 from django.views.generic import RedirectView
 
+from opendata.base.api import errors
 from opendata.base.api.errors import unknown_version
 from opendata.base.api.versioning import API_VERSIONS
 from opendata.base.graphql.views import PublicGraphQLView
 from opendata.config import health
 from opendata.config.schema import schema
+from opendata.publish import views as publish
+from opendata.pages import views as pages_views
 
 
 def api_versions(request):
@@ -19,7 +22,6 @@ def api_versions(request):
 
 
 urlpatterns = [
-    path("", RedirectView.as_view(url="/api/v1/", permanent=False), name="home"),
     path("favicon.ico", RedirectView.as_view(url=static("drf_spectacular_sidecar/swagger-ui-dist/favicon-32x32.png"),
                                              permanent=True)),
     path("api/", api_versions, name="api-versions"),
@@ -30,11 +32,27 @@ urlpatterns = [
     # A public API takes POSTs from any origin without a CSRF token: it keeps no session to protect.
     path("graphql/", csrf_exempt(PublicGraphQLView.as_view(schema=schema)), name="graphql"),
     path("admin/", admin.site.urls),
+    # What is published beside the API (opendata/publish/): bulk files, the DCAT-AP catalogue, the docs site.
+    path("downloads/", publish.downloads_index, name="downloads"),
+    path("downloads/<str:name>", publish.download_file, name="download-file"),
+    path("catalog.jsonld", publish.catalog, {"fmt": "jsonld"}, name="catalog-jsonld"),
+    path("catalog.ttl", publish.catalog, {"fmt": "ttl"}, name="catalog-ttl"),
+    path("docs/", publish.docs_site, name="docs-site"),
+    path("docs/<path:path>", publish.docs_site, name="docs-site-page"),
     # Liveness and readiness (opendata/config/health.py); settings.RATE_LIMIT_EXEMPT_PATHS lists them.
     path("healthz", health.healthz, name="healthz"),
     path("readyz", health.readyz, name="readyz"),
+    # The pages a person reads (opendata/pages/): the landing page at /, a page per record, browsing.
+    path("", include("opendata.pages.urls")),
 ]
 
-# problem+json for /api/ paths, Django's pages elsewhere
-handler404 = "opendata.base.api.errors.handler404"
+def not_found(request, exception=None):
+    """problem+json under /api/ (the API's handler), the pages' own page in the visitor's language elsewhere."""
+    if request.path.startswith("/api/"):
+        return errors.handler404(request, exception)
+    return pages_views.not_found(request, exception)
+
+
+# problem+json for /api/ paths, the pages' 404 (opendata/pages/) or Django's pages elsewhere
+handler404 = "opendata.config.urls.not_found"
 handler500 = "opendata.base.api.errors.handler500"

@@ -10,7 +10,8 @@ import pytest
 from django.conf import settings
 
 ROOT = Path(settings.BASE_DIR)
-APPS = {"indicators", "projects", "opendata.catalogue", "opendata.loader", "opendata.keys", "opendata.config"}
+APPS = {"indicators", "projects", "opendata.catalogue", "opendata.loader", "opendata.keys", "opendata.config",
+        "opendata.publish", "opendata.pages"}
 PUBLIC = ("models", "selectors", "filters", "links", "services")
 # The catalogue's records are embedded in every fact (a citation in an observation), so their
 # representations are public too: the facts' serializers and GraphQL types embed them.
@@ -60,6 +61,34 @@ def test_apps_use_each_other_only_through_their_public_surface(app):
             continue
         rest = m[len(other) + 1:]
         public = PUBLIC + (EMBEDDED if other == "opendata.catalogue" else ())
-        if other in ("opendata.loader", "opendata.config") or not rest.startswith(public):
+        if other in ("opendata.loader", "opendata.config", "opendata.publish") or not rest.startswith(public):
+            bad.append((f, m))
+    assert not bad, bad
+
+
+def test_only_the_shell_imports_the_publication():
+    """opendata/publish (dictionary, downloads, catalogue) reads every app; no app reads it."""
+    bad = [(f, m) for package in APPS - {"opendata.publish", "opendata.config"}
+           for f, m in imports(package) if app_of(m) == "opendata.publish"]
+    assert not bad, bad
+
+
+def test_no_app_imports_the_pages():
+    """The pages are an interface (HTML) on the apps: only the project shell routes to them."""
+    bad = [(f, m) for app in sorted(APPS - {"opendata.pages", "opendata.config"}) + ["opendata.base"]
+           for f, m in imports(app) if app_of(m) == "opendata.pages"]
+    assert not bad, bad
+
+
+def test_the_pages_read_the_apps_only_through_their_models_selectors_and_filters():
+    """A page lists what the resource's FilterSet selects from its selector (as REST and GraphQL do): no
+    query rule of its own, no write, no other interface's code."""
+    bad = []
+    for f, m in imports("opendata.pages"):
+        other = app_of(m)
+        if other in (None, "opendata.pages") or m == other:  # `from indicators import x`: x is checked
+            continue
+        if other in ("opendata.loader", "opendata.config", "opendata.keys") or \
+                not m[len(other) + 1:].startswith(("models", "selectors", "filters", "links")):
             bad.append((f, m))
     assert not bad, bad

@@ -20,7 +20,7 @@ import hashlib
 from pathlib import Path
 from urllib.parse import parse_qsl, urlencode
 
-from django.db import connection
+from django.db import connections, router
 from django.utils import timezone
 from django.utils.cache import get_conditional_response
 from django.utils.dateparse import parse_datetime
@@ -44,6 +44,9 @@ def data_stamp(models) -> tuple[dt.datetime, str]:
     """(latest change across `models`, an opaque fingerprint of it), in one index-only query."""
     if not models:
         return EPOCH, "static"
+    # The database the request's data is read from (a replica, opendata/config/replicas.py): the
+    # validators must describe the representation served, not a newer one on the primary.
+    connection = connections[router.db_for_read(models[0])]
     qn = connection.ops.quote_name
     parts = [f"(SELECT MAX({qn('updated_at')}) FROM {qn(m._meta.db_table)})" for m in models]
     with connection.cursor() as cursor:
@@ -73,16 +76,34 @@ def validators_for(request, *, models, media_type: str, salt: str = "") -> tuple
     return f'"{digest[:32]}"', latest
 
 
-def conditional_response(request, *, etag: str, last_modified: dt.datetime):
+def conditional_response(request, *, etag: str, last_modified: dt.datetime, cache_control: str | None = None):
     """A 304 response when the request's If-None-Match / If-Modified-Since match, else None."""
     response = get_conditional_response(request, etag=etag, last_modified=int(last_modified.timestamp()))
     if response is not None:
-        set_validators(response, etag=etag, last_modified=last_modified)
+        set_validators(response, etag=etag, last_modified=last_modified, cache_control=cache_control)
     return response
 
 
-def set_validators(response, *, etag: str, last_modified: dt.datetime):
+REVALIDATE = "public, max-age=0, must-revalidate"
+
+
+def shared_cache_control(request) -> str:
+    """`Cache-Control` of a public read (docs/deployment.md, "The HTTP cache"): a shared cache (nginx, a
+    CDN) may serve it `SHARED_CACHE_SECONDS` without asking (`s-maxage`), then revalidates it with its
+    ETag (a 304 costs one small query); a browser revalidates every time (`max-age=0`). A request with
+    credentials (`Authorization`) is answered `private`: no shared cache keeps it (its quota, its key)."""
+    from django.conf import settings
+
+    seconds = getattr(settings, "SHARED_CACHE_SECONDS", 0)
+    if request.META.get("HTTP_AUTHORIZATION"):
+        return "private, max-age=0, must-revalidate"
+    if not seconds:
+        return REVALIDATE
+    return f"public, max-age=0, s-maxage={seconds}, must-revalidate"
+
+
+def set_validators(response, *, etag: str, last_modified: dt.datetime, cache_control: str | None = None):
     response["ETag"] = etag
     response["Last-Modified"] = http_date(last_modified.timestamp())
-    response["Cache-Control"] = "public, max-age=0, must-revalidate"
+    response["Cache-Control"] = cache_control or REVALIDATE
     return response

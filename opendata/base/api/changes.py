@@ -109,11 +109,11 @@ class ChangeListView(APIView):
         parameters=[
             OpenApiParameter("after", {"type": "string", "pattern": "^(now|[A-Za-z0-9_-]{1,100})$"}, description=(
                 "Read the entries after this cursor (`next_cursor` or an entry's `cursor`); `now`: from the present "
-                "on. Without it: from the first change."), examples=[OpenApiExample("from the present", value="now")]),
+                "on. Without it: from the first change. Example: `now`.")),
             OpenApiParameter("resource", {"type": "string", "pattern": (
                 "^(" + "|".join(change_resources()) + ")(,(" + "|".join(change_resources()) + ")){0,20}$")}, description=(
                 "Comma-separated resources to list: " + ", ".join(f"`{r}`" for r in change_resources())
-                + ". Default: all."), examples=[OpenApiExample("facts", value="observation,project_status,event")]),
+                + ". Default: all. Example: `observation,project_status,event`.")),
             OpenApiParameter("page_size", {"type": "integer", "minimum": 1, "maximum": 1000, "default": 50},
                              description="Entries per page, 1 to 1000 (default 50)."),
         ],

@@ -39,6 +39,8 @@ def parse_ordering(raw: str | None, sorting: Sorting) -> tuple[str, list[SortKey
 
 
 def key_values(obj, keys: list[SortKey]) -> list:
+    if isinstance(obj, dict):  # a row of the fast path (opendata.base.api.fastpath), read with the sort keys
+        return [obj[k.attr] for k in keys]
     return [getattr(obj, k.attr) for k in keys]
 
 

@@ -12,7 +12,7 @@ from drf_spectacular.contrib.django_filters import DjangoFilterExtension
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from drf_spectacular.plumbing import build_parameter_type
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiExample, OpenApiParameter
+from drf_spectacular.utils import OpenApiParameter
 from rest_framework import serializers
 
 from opendata.base.api.errors import PROBLEM_MEDIA_TYPE, problem_type
@@ -117,6 +117,35 @@ class ApiKeyAuthenticationScheme(OpenApiAuthenticationExtension):
             "key that is sent must be valid: an unknown, revoked or expired key is a 401, never anonymous reading.")}
 
 
+#: Each resource's group of operations, as Swagger UI and Redoc show it, in this order, with what it holds
+#: (SPECTACULAR_SETTINGS["TAGS"] reads TAGS).
+TAGS = [
+    ("api", "API root", "What this version serves, with links to the documentation, GraphQL and the website."),
+    ("indicator", "Indicators", "What is measured (GDP growth, grain output...), each with its unit and topic; "
+                                "its time series under `/indicators/{code}/observations/`."),
+    ("observation", "Observations", "One value of one indicator for one region and period: a result (`actual`) "
+                                    "or a target, with the quotes that state it."),
+    ("project", "Projects", "Projects the documents announce, with their status timeline and events."),
+    ("project_status", "Project timelines", "Dated statements of a project's status (started, completed...)."),
+    ("event", "Events", "Meetings, expos, festivals and other events held or planned."),
+    ("event_series", "Event series", "Recurring events (an expo held every year)."),
+    ("source", "Sources", "The government documents every fact is quoted from, with their full text."),
+    ("region", "Regions", "The city, its districts, counties and development zones."),
+    ("topic", "Topics", "Policy areas grouping indicators and projects."),
+    ("unit", "Units", "Units as written in the documents, with their conversion to a base unit."),
+    ("change", "Change feed", "Every write, in order: poll it to keep a copy in sync."),
+]
+
+#: A record of the published fixtures (fixtures/) per resource: the example of its path's `{key}`, so
+#: that Swagger UI's "Try it out" answers a record when run as it is (uids are deterministic).
+KEY_EXAMPLES = {
+    "indicator": "gdp-growth", "observation": "4f334c20-bbac-5cfd-bd0c-718edd57a9da",
+    "project": "changchun-metro-line-6", "project_status": "a3bf9498-a798-572b-b3bf-4267813a80a9",
+    "event": "changchun-marathon-2019", "event_series": "changchun-marathon", "source": "2025-work-report-plan",
+    "region": "changchun", "topic": "agriculture", "unit": "亿元",
+}
+
+
 class AutoSchema(openapi.AutoSchema):
     def get_operation_id(self):
         entity, action = getattr(self.view, "entity", None), getattr(self.view, "action", None)
@@ -136,6 +165,11 @@ class AutoSchema(openapi.AutoSchema):
         return description
 
     def get_tags(self):
+        """The group of the operation. The tag itself stays the v1 name (`indicator`, ...): generated clients
+        name their classes after it; the name a person reads is the tag's x-displayName (tag_descriptions)."""
+        return self._raw_tags()
+
+    def _raw_tags(self):
         if getattr(self.view, "schema_tag", None):
             return [self.view.schema_tag]
         parent = getattr(self.view, "parent", None)
@@ -167,8 +201,8 @@ class AutoSchema(openapi.AutoSchema):
         params += [
             OpenApiParameter("fields", {"type": "string", "pattern": names_pattern(serializer_class.field_names())},
                              description=(
-                f"Comma-separated top-level fields to return (sparse fieldset). Fields: {field_names}."),
-                examples=[OpenApiExample("two fields", value=",".join(serializer_class.field_names()[:2]))]),
+                f"Comma-separated top-level fields to return (sparse fieldset). Fields: {field_names}. "
+                f"Example: `{','.join(serializer_class.field_names()[:2])}`.")),
             OpenApiParameter("bom", OpenApiTypes.BOOL, default=False, description=(
                 "CSV only: `true` starts the file with a UTF-8 byte order mark, so that spreadsheet programs "
                 "read the Chinese text correctly.")),
@@ -181,8 +215,7 @@ class AutoSchema(openapi.AutoSchema):
             params.append(OpenApiParameter("expand", {"type": "string", "pattern": names_pattern(expandable)},
                                            description=(
                 "Comma-separated related records to embed in place of their identifier, fetched in bulk (no "
-                f"query per row). Values: {', '.join(f'`{e}`' for e in expandable)}."),
-                examples=[OpenApiExample(e, value=e) for e in expandable]))
+                f"query per row). Values: {', '.join(f'`{e}`' for e in expandable)}.")))
         if self.view.action == "list":
             params.append(OpenApiParameter("Link", OpenApiTypes.STR, OpenApiParameter.HEADER, response=[200],
                                            description='RFC 8288 links: rel="first", rel="next", rel="prev".'))
@@ -219,6 +252,10 @@ class AutoSchema(openapi.AutoSchema):
             if param["name"] == "key":
                 param["schema"] = schema
                 param["description"] = f"The {label}'s {lookup}."
+                if self.method == "GET" and model.resource in KEY_EXAMPLES:
+                    # pre-filled by Swagger UI's "Try it out": a published record, so that it answers one
+                    param["examples"] = {"APublishedRecord": {"value": KEY_EXAMPLES[model.resource],
+                                                              "summary": "a published record"}}
         return params
 
     def _get_filter_parameters(self):
@@ -297,10 +334,15 @@ class FilterSetExtension(DjangoFilterExtension):
     target_class = "opendata.base.api.views.PinnedFilterBackend"
     priority = 1
 
+    # Records of the published fixtures, so that an example tried as it is returns data.
     EXAMPLES = {
-        "indicator": "grain-output,gdp", "topic": "agriculture", "region": "changchun", "region_exact": "changchun",
-        "source": "2025-work-report-plan", "code": "changchun", "slug": "changchun-metro-line-6",
-        "parent": "changchun", "project": "changchun-metro-line-6", "series": "optoelectronics-expo",
+        "indicator": "grain-output,gdp-growth", "topic": "agriculture", "region": "changchun",
+        "region_exact": "changchun", "source": "2025-work-report-plan", "code": "changchun",
+        "slug": "changchun-metro-line-6", "parent": "changchun", "project": "changchun-metro-line-6",
+        "series": "optoelectronics-expo",
+        ("Indicator", "code"): "grain-output,gdp-growth", ("Topic", "code"): "agriculture",
+        ("Source", "slug"): "2025-work-report-plan", ("Event", "slug"): "changchun-marathon-2019",
+        ("EventSeries", "slug"): "changchun-marathon",
     }
 
     def resolve_filter_field(self, auto_schema, model, filterset_class, field_name, filter_field):
@@ -328,6 +370,21 @@ class FilterSetExtension(DjangoFilterExtension):
             example = "粮食" if field_name == "q" else None
         else:
             return super().resolve_filter_field(auto_schema, model, filterset_class, field_name, filter_field)
+        # The example goes in the description, not in `example`: Swagger UI fills every parameter with its
+        # example when "Try it out" is pressed, and all of a collection's filters together match nothing.
+        example = self.EXAMPLES.get((model.__name__, field_name), example)
+        description = str(filter_field.extra.get("help_text") or "")
+        if example is not None:
+            description = f"{description} Example: `{example}`.".strip()
         return [build_parameter_type(name=field_name, required=False, location=OpenApiParameter.QUERY,
-                                     description=str(filter_field.extra.get("help_text") or ""), schema=schema,
-                                     examples=None) | ({"example": example} if example is not None else {})]
+                                     description=description, schema=schema, examples=None)]
+
+
+def tag_descriptions(result, generator, request, public):
+    """A drf-spectacular postprocessing hook: the groups of operations in the order of TAGS, each with
+    what it holds (Swagger UI and Redoc show them in this order, with the description)."""
+    used = {tag for path in result.get("paths", {}).values() for op in path.values() if isinstance(op, dict)
+            for tag in op.get("tags", ())}
+    result["tags"] = [{"name": raw, "x-displayName": name, "description": f"**{name}.** {description}"}
+                      for raw, name, description in TAGS if raw in used]
+    return result

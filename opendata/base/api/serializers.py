@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import operator
 from collections.abc import Callable
 from decimal import Decimal
 from urllib.parse import quote
@@ -44,16 +45,41 @@ def link(request, name: str, key: str | None = None, *, fragment: str = "") -> s
 
 @extend_schema_field(OpenApiTypes.URI)
 class LinkField(serializers.Field):
-    """A link to a route of this API, keyed by one attribute of the record (`source="*"`)."""
+    """A link to a route of this API, keyed by one attribute of the record (`source="*"`), or of a record it
+    refers to (`source.slug`)."""
 
     def __init__(self, route: str, key_attr: str, **kwargs):
         self.route, self.key_attr = route, key_attr
+        self._key = operator.attrgetter(key_attr)
         kwargs.setdefault("read_only", True)
         kwargs["source"] = "*"
         super().__init__(**kwargs)
 
     def to_representation(self, obj):
-        return link(self.context.get("request"), self.route, getattr(obj, self.key_attr))
+        return self.fast_value(self.context, self._key(obj))
+
+    # The fast path (opendata.base.api.fastpath) reads these columns and calls fast_value with their values.
+    @property
+    def fast_columns(self) -> tuple[str, ...]:
+        return (self.key_attr,)
+
+    def fast_value(self, context, key):
+        return link(context.get("request"), self.route, key)
+
+
+class QuoteLinkField(LinkField):
+    """A link to a source's text locating a quote with an RFC 5147 fragment (`#char=start,end`); the record
+    has `offset` and `quote`, its source is `key_attr`."""
+
+    def to_representation(self, obj):
+        return self.fast_value(self.context, self._key(obj), obj.offset, obj.quote)
+
+    @property
+    def fast_columns(self) -> tuple[str, ...]:
+        return (self.key_attr, "offset", "quote")
+
+    def fast_value(self, context, key, offset, quote):
+        return link(context.get("request"), self.route, key, fragment=f"char={offset},{offset + len(quote)}")
 
 
 @extend_schema_field({"type": "string", "format": "decimal", "example": "259.9",

@@ -12,7 +12,9 @@ import datetime as dt
 import hashlib
 from dataclasses import dataclass
 
+from django.conf import settings
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.urls import NoReverseMatch, reverse
 from django.utils.cache import patch_vary_headers
 from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.utils import extend_schema, extend_schema_view, inline_serializer
@@ -21,8 +23,10 @@ from rest_framework import serializers as drf_serializers
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from opendata.base.api.caching import conditional_response, contract_salt, set_validators, validators_for
+from opendata.base.api.caching import (conditional_response, contract_salt, set_validators, shared_cache_control,
+                                       validators_for)
 from opendata.base.api.errors import Gone, InvalidParameters, NotModified
+from opendata.base.api.fastpath import plan_of
 from opendata.base.api.pagination import KeysetPagination, decode_cursor, parse_bool, parse_ordering, parse_page_size
 from opendata.base.api.renderers import (
     EXPORT_FORMATS,
@@ -30,6 +34,7 @@ from opendata.base.api.renderers import (
     NDJSONRenderer,
     StrictContentNegotiation,
     UTF8JSONRenderer,
+    XLSXRenderer,
     columns,
     export_response,
     iterate_in_chunks,
@@ -92,7 +97,8 @@ class ConditionalGetMixin:
             # the contract fuzzing). The request runs; a 200 becomes the 304 in finalize_response.
             self._star = True
             return
-        not_modified = conditional_response(request._request, etag=etag, last_modified=last_modified)
+        not_modified = conditional_response(request._request, etag=etag, last_modified=last_modified,
+                                            cache_control=shared_cache_control(request._request))
         if not_modified is not None:
             raise NotModified(not_modified)
 
@@ -100,11 +106,13 @@ class ConditionalGetMixin:
         response = super().finalize_response(request, response, *args, **kwargs)
         validators = getattr(self, "_validators", None)
         if validators and response.status_code == 200:
+            cache_control = shared_cache_control(request._request)
             if getattr(self, "_star", False):
-                response = conditional_response(request._request, etag=validators[0],
-                                                last_modified=validators[1]) or response
-            set_validators(response, etag=validators[0], last_modified=validators[1])
-        patch_vary_headers(response, ["Accept"])
+                response = conditional_response(request._request, etag=validators[0], last_modified=validators[1],
+                                                cache_control=cache_control) or response
+            set_validators(response, etag=validators[0], last_modified=validators[1], cache_control=cache_control)
+        # A shared cache keeps one copy per media type, and none for a request with a key (its own quota).
+        patch_vary_headers(response, ["Accept", "Authorization"])
         return add_deprecation_headers(response, getattr(request, "version", None))
 
 
@@ -148,7 +156,7 @@ class PublicViewSet(ConditionalGetMixin, viewsets.GenericViewSet):
 
     pagination_class = KeysetPagination
     filter_backends = [PinnedFilterBackend]
-    renderer_classes = [UTF8JSONRenderer, CSVRenderer, NDJSONRenderer]
+    renderer_classes = [UTF8JSONRenderer, CSVRenderer, NDJSONRenderer, XLSXRenderer]
     content_negotiation_class = StrictContentNegotiation
 
     def __init_subclass__(cls, **kwargs):
@@ -245,14 +253,29 @@ class PublicViewSet(ConditionalGetMixin, viewsets.GenericViewSet):
             parse_bool("count", params.get("count"))
             if token := params.get("cursor"):
                 decode_cursor(token, scope=request.path, ordering=ordering, keys=keys, model=queryset.model)
+            serialize = lambda rows: self.get_serializer(rows, many=True).data  # noqa: E731
+            if (plan := plan_of(self)) is not None:  # the fast path: values, written by the compiled plan
+                context = self.get_serializer_context()
+                queryset = plan.read(queryset, extra=tuple(k.attr for k in keys))
+                serialize = lambda rows: plan.render(rows, context)  # noqa: E731
             return export_response(
                 fmt=fmt,
-                serialize=lambda rows: self.get_serializer(rows, many=True).data,
+                serialize=serialize,
                 chunks=iterate_in_chunks(queryset, keys),
                 header=columns(self.get_serializer()),
                 filename=self.export_name or self.entity,
                 bom=parse_bool("bom", request.query_params.get("bom")),
+                url=request.build_absolute_uri(),
             )
+        if fmt == "json" and (plan := plan_of(self)) is not None:
+            # The fast path: rows as values, written by the plan compiled from the serializer (byte-identical).
+            try:
+                _, keys = parse_ordering(request.query_params.get("ordering"), self.sorting)
+            except InvalidParameters:
+                keys = None  # the pagination reports it, after the page size, as it always has
+            if keys is not None:
+                page = self.paginate_queryset(plan.read(queryset, extra=tuple(k.attr for k in keys)))
+                return self.get_paginated_response(plan.render(page, self.get_serializer_context()))
         page = self.paginate_queryset(queryset)
         return self.get_paginated_response(self.get_serializer(page, many=True).data)
 
@@ -302,7 +325,7 @@ def link_route(link, viewset_class: type[PublicViewSet]):
 
 
 @extend_schema(
-    summary="API root", description="The collections of this version and the documentation, with links.",
+    summary="API root", description="The collections of this version and the documentation, with links: the OpenAPI document, Swagger UI, Redoc, GraphQL (GraphiQL in a browser), the documentation site, the downloads and the website.",
     responses=inline_serializer("ApiRoot", {
         "version": drf_serializers.CharField(),
         "collections": drf_serializers.DictField(child=drf_serializers.URLField()),
@@ -332,12 +355,28 @@ class RootView(ConditionalGetMixin, APIView):
                 "openapi": link(request, "schema"),
                 "swagger_ui": link(request, "swagger-ui"),
                 "redoc": link(request, "redoc"),
+                **site_links(request),
             },
         })
 
     def initial(self, request, *args, **kwargs):
         super().initial(request, *args, **kwargs)
         self.check_preconditions(request)
+
+
+def site_links(request) -> dict[str, str]:
+    """The rest of what serves this data, beside REST: GraphQL (its GraphiQL in a browser), the
+    documentation site and the downloads (settings.DOCS_URL, DOWNLOADS_URL), the pages (`/`)."""
+    found = {}
+    for name, route in (("graphql", "graphql"), ("website", "pages:home")):
+        try:
+            found[name] = request.build_absolute_uri(reverse(route))
+        except NoReverseMatch:
+            pass
+    for name, setting in (("docs", "DOCS_URL"), ("downloads", "DOWNLOADS_URL")):
+        if getattr(settings, setting, ""):
+            found[name] = request.build_absolute_uri(getattr(settings, setting))
+    return found
 
 
 def static_etag(request, *args, **kwargs) -> str:

@@ -47,7 +47,7 @@ from rest_framework.permissions import SAFE_METHODS
 from rest_framework.response import Response
 
 from opendata.base.api.auth import ReadAnonymousWriteWithKey, actor_of
-from opendata.base.api.caching import conditional_response, validators_for
+from opendata.base.api.caching import conditional_response, shared_cache_control, validators_for
 from opendata.base.api.errors import InvalidParameters, NotModified
 from opendata.base.api.idempotency import HEADER as IDEMPOTENCY_HEADER
 from opendata.base.api.idempotency import fingerprint, parse_key, run_idempotent
@@ -396,7 +396,8 @@ class WritableMixin:
         if request.headers.get("If-None-Match", "").strip() == "*":
             self._star = True  # as for every GET: the answer decides (a deleted record is its 410, not a 304)
             return
-        not_modified = conditional_response(request._request, etag=etag, last_modified=last_modified)
+        not_modified = conditional_response(request._request, etag=etag, last_modified=last_modified,
+                                            cache_control=shared_cache_control(request._request))
         if not_modified is not None:
             raise NotModified(not_modified)
 

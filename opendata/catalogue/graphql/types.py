@@ -6,6 +6,7 @@ from __future__ import annotations
 import graphene
 from graphene_django import DjangoObjectType
 
+from opendata.base.api.serializers import link
 from opendata.base.graphql.fields import Join, PublicConnectionField, PublicObjectType, RelatedList
 from opendata.base.models import TIMESTAMPS
 from opendata.catalogue import selectors
@@ -92,6 +93,13 @@ class CitationType(PublicObjectType):
 
     source = Join(SourceType, required=True, description="The document quoted.")
     end = graphene.Int(required=True, description="Offset just past the quote's last character (Unicode characters).")
+    text_url = graphene.String(required=True, description=(
+        "The source's plain text with an RFC 5147 fragment (`#char=start,end`) locating the quote, as REST's "
+        "`text_url`; a browser following it is shown the source's page with the quote marked."))
+
+    @staticmethod
+    def resolve_text_url(citation, info):
+        return link(info.context, "source-text", citation.source.slug, fragment=f"char={citation.offset},{citation.end}")
 
     @classmethod
     def rows(cls):

@@ -236,3 +236,15 @@ def test_gunicorn_configuration_from_the_environment():
 def test_gunicorn_refuses_a_worker_timeout_below_the_database_timeouts():
     result = gunicorn_config({"GUNICORN_TIMEOUT": "6"})
     assert result.returncode != 0 and "must exceed" in result.stderr
+
+
+def test_gunicorn_freezes_the_start_up_heap_before_forking_and_raises_the_worker_gc_threshold():
+    code = ("import gc, runpy; c = runpy.run_path('opendata/config/gunicorn.conf.py'); "
+            "before = gc.get_freeze_count(); c['pre_fork'](None, None); frozen = gc.get_freeze_count(); "
+            "c['post_fork'](None, None); print(before, frozen > before, gc.get_threshold()[0])")
+    base = {k: v for k, v in os.environ.items() if not k.startswith(("GUNICORN_", "DATABASE_", "PYTHON_GC"))}
+    out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=base, capture_output=True, text=True, timeout=60)
+    assert out.stdout.split() == ["0", "True", "50000"], out.stderr
+    off = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=60,
+                         env={**base, "PYTHON_GC_FREEZE": "false", "PYTHON_GC_THRESHOLD": "700"})
+    assert off.stdout.split() == ["0", "False", "700"], off.stderr

@@ -24,4 +24,4 @@ def test_committed_report_matches_the_fixtures(loaded_db):
     out = StringIO()
     call_command("data_report", stdout=out)
     committed = (settings.BASE_DIR / "docs" / "data-report.md").read_text(encoding="utf-8")
-    assert committed == out.getvalue(), "regenerate: python manage.py data_report --output docs/data-report.md"
+    assert committed == out.getvalue(), "regenerate: DEBUG=true .venv/bin/python manage.py data_report --output docs/data-report.md"

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
-from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from opendata.base.api.serializers import DecimalStringField, DynamicSerializer, LinkField, TimestampsMixin, link
+from opendata.base.api.serializers import (
+    DecimalStringField,
+    DynamicSerializer,
+    LinkField,
+    QuoteLinkField,
+    TimestampsMixin,
+)
 
 # -- summaries (what `expand=` embeds) ------------------------------------------------------------
 
@@ -49,25 +53,16 @@ class CitationSerializer(DynamicSerializer):
 
     source = serializers.CharField(source="source.slug", read_only=True, help_text=(
         "Slug of the source document; the source object with `expand=source`."))
-    source_url = serializers.SerializerMethodField(help_text="The source document in this API.")
+    source_url = LinkField("source-detail", "source.slug", help_text="The source document in this API.")
     quote = serializers.CharField(read_only=True, help_text="Verbatim quote of the source text.")
     offset = serializers.IntegerField(read_only=True, help_text=(
         "Index of the quote's first character in the source text, counted in Unicode characters."))
-    text_url = serializers.SerializerMethodField(help_text=(
+    text_url = QuoteLinkField("source-text", "source.slug", help_text=(
         "The source's plain text, with an RFC 5147 fragment (`#char=start,end`) locating the quote."))
     garbled = serializers.BooleanField(read_only=True, help_text=(
         "The quoted clause reads correctly but stands in a column-interleaved (garbled) passage."))
 
     expandable = {"source": ("source", lambda: SourceSummarySerializer(read_only=True))}
-
-    @extend_schema_field(OpenApiTypes.URI)
-    def get_source_url(self, obj) -> str:
-        return link(self.context.get("request"), "source-detail", obj.source.slug)
-
-    @extend_schema_field(OpenApiTypes.URI)
-    def get_text_url(self, obj) -> str:
-        return link(self.context.get("request"), "source-text", obj.source.slug,
-                    fragment=f"char={obj.offset},{obj.offset + len(obj.quote)}")
 
 
 def citations_field():

@@ -4,6 +4,8 @@ collection written through the catalogue's services (opendata.base.api.writes)."
 from __future__ import annotations
 
 from django.http import HttpResponse
+from django.urls import NoReverseMatch, reverse
+from django.utils.cache import patch_vary_headers
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework.decorators import action
@@ -45,14 +47,37 @@ class SourceViewSet(WritableMixin, PublicViewSet):
     @extend_schema(
         summary="Get a source's text", operation_id="source_text_retrieve",
         description="The verbatim text of the document as text/plain (UTF-8). Citation offsets count Unicode "
-                    "characters of this text; citation `text_url`s locate the quote with `#char=start,end`.",
-        responses={(200, "text/plain"): OpenApiResponse(OpenApiTypes.STR, description="The text.")},
+                    "characters of this text; citation `text_url`s locate the quote with `#char=start,end`. "
+                    "A browser opening it (`Accept` starting with `text/html`) is sent to the source's page, "
+                    "which marks and scrolls to the `#char=` span (the fragment follows the redirect); "
+                    "`?format=txt` gives it the plain text.",
+        responses={(200, "text/plain"): OpenApiResponse(OpenApiTypes.STR, description="The text."),
+                   303: OpenApiResponse(description="To a browser: the source's page (Location).")},
     )
     @action(detail=True, url_path="text", renderer_classes=[PlainTextRenderer])
     def text(self, request, *args, **kwargs):
         self.expand = {"text"}
         source = self.get_object()
-        return HttpResponse(source.text, content_type="text/plain; charset=utf-8")
+        page = source_page(request, source.slug)
+        if page:
+            response = HttpResponse(status=303)
+            response["Location"] = page
+        else:
+            response = HttpResponse(source.text, content_type="text/plain; charset=utf-8")
+        patch_vary_headers(response, ("Accept",))
+        return response
+
+
+def source_page(request, slug: str) -> str | None:
+    """The source's page (opendata/pages/, by its route name) when a browser navigates to its text: its
+    first choice is HTML and it did not ask for `?format=txt`. A browser keeps the `#char=` fragment
+    across the redirect, and the page marks that span."""
+    if "format" in request.query_params or not request.META.get("HTTP_ACCEPT", "").startswith("text/html"):
+        return None
+    try:
+        return reverse("pages:source", kwargs={"slug": slug})
+    except NoReverseMatch:
+        return None
 
 
 @extend_schema_view(

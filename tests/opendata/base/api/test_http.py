@@ -73,7 +73,9 @@ def test_json_responses_carry_no_page_policy(client):
     assert "Content-Security-Policy" not in client.get("/api/v1/", headers={"Accept": "application/json"})
 
 
-def test_the_site_root_leads_to_the_api_root(client):
+@pytest.mark.django_db
+def test_the_site_root_is_the_landing_page_linking_the_api_root(client):
     response = client.get("/")
-    assert response.status_code == 302 and response["Location"] == "/api/v1/"
+    assert response.status_code == 200 and 'href="/api/v1/"' in response.content.decode()
+    assert "Content-Security-Policy" in response
     assert client.get("/favicon.ico").status_code == 301

@@ -1,0 +1,272 @@
+"""Plain JSON pages without model instances or DRF's per-field machinery, generated from the serializer.
+
+The serializer stays the one description of a representation: `compile_plan` reads a serializer
+*instance* (after `fields=`/`expand=` trimmed it) and turns it into a `Plan`: the columns to read with
+`QuerySet.values()` and, per field, how to write its value, using the field's own `to_representation`
+(or `str`, which is what `CharField.to_representation` is). Nested lists (citations, a source's periods)
+are read in one query per list and page, from the `Prefetch` the selector already declares, with its
+filters and order. A field the compiler does not know (a `SerializerMethodField`, a property, a default
+other than null...) makes the whole serializer fall back to DRF: a new field is never served wrong, at
+worst served slower. `tests/opendata/base/api/test_fastpath.py` compares both paths byte for byte for
+every resource and every `fields`/`expand` combination.
+
+What a field of our own must provide to be compiled (LinkField does): `fast_columns` (attribute paths
+read from the record) and `fast_value(context, *values)`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import functools
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field as dc_field
+
+from django.conf import settings
+from django.db.models import F, Prefetch
+from django.utils import timezone
+from rest_framework import ISO_8601, serializers
+from rest_framework.settings import api_settings
+
+
+class NotCompilable(Exception):
+    """The serializer has a field the fast path cannot write exactly as DRF does."""
+
+
+@dataclass
+class Leaf:
+    name: str
+    column: str
+    convert: Callable
+
+
+@dataclass
+class Computed:
+    name: str
+    columns: tuple[str, ...]
+    make: Callable  # (context, *values) -> value
+
+
+@dataclass
+class Nested:
+    name: str
+    null_column: str  # the foreign key: null means the nested record is null
+    entries: list
+
+
+@dataclass
+class Many:
+    name: str
+    plan: Plan
+    queryset: object        # the Prefetch's queryset (filters, order)
+    owner_lookup: str       # from the listed model back to the owner: "observations", "source"
+
+
+@dataclass
+class Plan:
+    model: type
+    entries: list
+    columns: list[str] = dc_field(default_factory=list)
+    many: list[Many] = dc_field(default_factory=list)
+
+    def read(self, queryset, extra: tuple[str, ...] = ()):
+        """`queryset` as dicts of the plan's columns (plus `extra`, e.g. the sort keys), without prefetches."""
+        names = list(dict.fromkeys([*self.columns, *extra]))
+        return queryset.prefetch_related(None).values(*names)
+
+    def render(self, rows: list[dict], context: dict) -> list[dict]:
+        _RENDER_TZ.utc = None  # the current time zone, looked up once for this render
+        lists = {m.name: fetch_many(m, [r["pk"] for r in rows], context) for m in self.many}
+        return [write(self.entries, row, context, lists) for row in rows]
+
+
+_PK = "pk"
+
+
+def write(entries, row, context, lists=None) -> dict:
+    out = {}
+    for e in entries:
+        t = type(e)
+        if t is Leaf:
+            v = row[e.column]
+            out[e.name] = None if v is None else e.convert(v)
+        elif t is Computed:
+            out[e.name] = e.make(context, *[row[c] for c in e.columns])
+        elif t is Nested:
+            out[e.name] = None if row[e.null_column] is None else write(e.entries, row, context)
+        else:  # Many
+            out[e.name] = lists[e.name].get(row[_PK], [])
+    return out
+
+
+def fetch_many(many: Many, owner_ids: list, context) -> dict:
+    """The nested list of each owner, in one query, in the Prefetch's order."""
+    if not owner_ids:
+        return {}
+    qs = many.queryset._next_is_sticky().filter(**{f"{many.owner_lookup}__in": owner_ids})
+    rows = list(qs.prefetch_related(None).values(*dict.fromkeys(many.plan.columns),
+                                                 _fast_owner=F(many.owner_lookup)))
+    nested = {m.name: fetch_many(m, [r["pk"] for r in rows], context) for m in many.plan.many}
+    out: dict = {}
+    for r in rows:
+        out.setdefault(r["_fast_owner"], []).append(write(many.plan.entries, r, context, nested))
+    return out
+
+
+# -- compiling ---------------------------------------------------------------------------------------
+
+def _path(model, attrs: list[str]):
+    """(model reached, prefix) walking foreign keys `attrs`; NotCompilable if one is no forward FK."""
+    for a in attrs:
+        try:
+            f = model._meta.get_field(a)
+        except Exception:
+            raise NotCompilable(a) from None
+        if not (f.is_relation and f.concrete and (f.many_to_one or f.one_to_one)):
+            raise NotCompilable(a)
+        model = f.related_model
+    return model
+
+
+def _concrete(model, name: str):
+    try:
+        f = model._meta.get_field(name)
+    except Exception:
+        raise NotCompilable(name) from None
+    if not f.concrete or f.is_relation:
+        raise NotCompilable(name)
+    return f
+
+
+def _convert(field):
+    if type(field) is serializers.CharField:
+        return str  # CharField.to_representation
+    if type(field) is serializers.DateTimeField and getattr(field, "format", api_settings.DATETIME_FORMAT) == ISO_8601 \
+            and getattr(field, "timezone", None) is None:
+        slow = field.to_representation
+
+        def iso_utc(value):
+            # DateTimeField.to_representation of a UTC time in the UTC time zone, without its time zone lookups
+            # (asgiref locals, a third of the fields' time): what it returns, `...Z`.
+            if value.tzinfo is not None and value.utcoffset() == ZERO and _current_is_utc():
+                return value.replace(tzinfo=None).isoformat() + "Z"
+            return slow(value)
+        return iso_utc
+    return field.to_representation
+
+
+ZERO = dt.timedelta(0)
+
+
+def _current_is_utc() -> bool:
+    """Whether DRF's DateTimeField would convert to UTC (USE_TZ, the current time zone UTC); cached per render."""
+    cached = _RENDER_TZ.utc
+    if cached is None:
+        tz = timezone.get_current_timezone() if settings.USE_TZ else None
+        cached = tz is dt.UTC or getattr(tz, "key", None) in ("UTC", "Etc/UTC")
+        _RENDER_TZ.utc = cached
+    return cached
+
+
+class _RenderTimeZone(threading.local):
+    utc: bool | None = None
+
+
+_RENDER_TZ = _RenderTimeZone()
+
+
+def _no_default(field):
+    default = getattr(field, "default", serializers.empty)
+    if default is not serializers.empty and default is not None:
+        raise NotCompilable(f"{field.field_name}: a default other than null")
+
+
+def compile_entries(serializer, model, prefix: str, prefetches: dict, plan: Plan, top: bool) -> list:
+    entries = []
+    for name, field in serializer.fields.items():
+        if isinstance(field, serializers.ListSerializer):
+            if not top or field.source == "*" or "." in field.source:
+                raise NotCompilable(name)
+            prefetch = prefetches.get(field.source)
+            if prefetch is None:
+                raise NotCompilable(f"{name}: no Prefetch in the selector")
+            rel = model._meta.get_field(field.source)
+            child_model = rel.related_model
+            if rel.many_to_many and rel.concrete:   # Observation.citations
+                owner_lookup = rel.related_query_name()
+            elif rel.one_to_many:                    # Source.periods (a reverse foreign key)
+                owner_lookup = rel.field.name
+            else:
+                raise NotCompilable(name)
+            child_plan = plan_for(field.child, child_model, prefetch.queryset)
+            many = Many(name, child_plan, prefetch.queryset, owner_lookup)
+            plan.many.append(many)
+            if _PK not in plan.columns:
+                plan.columns.append(_PK)
+            entries.append(many)
+        elif isinstance(field, serializers.Serializer):
+            if field.source == "*":
+                raise NotCompilable(name)
+            _no_default(field)
+            attrs = field.source_attrs
+            related = _path(model, attrs)
+            fk = prefix + "__".join(attrs)
+            plan.columns.append(fk)
+            entries.append(Nested(name, fk, compile_entries(field, related, fk + "__", prefetches, plan, False)))
+        elif hasattr(field, "fast_columns"):
+            cols = []
+            for path in field.fast_columns:
+                *rel, last = path.split(".")
+                _concrete(_path(model, rel), last)
+                cols.append(prefix + "__".join([*rel, last]))
+            plan.columns.extend(cols)
+            entries.append(Computed(name, tuple(cols), field.fast_value))
+        elif isinstance(field, (serializers.SerializerMethodField, serializers.ListField, serializers.DictField,
+                                serializers.HiddenField, serializers.RelatedField, serializers.ManyRelatedField)):
+            raise NotCompilable(name)
+        else:
+            if field.source == "*":
+                raise NotCompilable(name)
+            _no_default(field)
+            *rel, last = field.source_attrs
+            _concrete(_path(model, rel), last)
+            column = prefix + "__".join(field.source_attrs)
+            plan.columns.append(column)
+            entries.append(Leaf(name, column, _convert(field)))
+    return entries
+
+
+def plan_for(serializer, model, queryset) -> Plan:
+    prefetches = {p.prefetch_to if isinstance(p, Prefetch) else p: p
+                  for p in getattr(queryset, "_prefetch_related_lookups", ())}
+    prefetches = {k: v for k, v in prefetches.items() if isinstance(v, Prefetch) and v.queryset is not None}
+    plan = Plan(model, [])
+    plan.entries = compile_entries(serializer, model, "", prefetches, plan, True)
+    return plan
+
+
+@functools.lru_cache(maxsize=512)
+def _cached_plan(serializer_class, fields, expand, model, queryset_key, factory):
+    serializer = serializer_class(context={"fields": set(fields) if fields else None, "expand": set(expand)})
+    try:
+        return plan_for(serializer, model, factory())
+    except NotCompilable:
+        return None
+
+
+def plan_of(view) -> Plan | None:
+    """The view's compiled plan for this request's `fields`/`expand`, or None (then DRF serializes)."""
+    if not getattr(settings, "API_FAST_PATH", True):
+        return None
+    selector = type(view).selector
+    fields = tuple(sorted(view.selected_fields)) if getattr(view, "selected_fields", None) else ()
+    expand = tuple(sorted(getattr(view, "expand", ()) or ()))
+    return _cached_plan(view.get_serializer_class(), fields, expand, view.get_queryset().model, selector, selector)
+
+
+def plan_for_serializer(serializer_class, model, selector, fields=(), expand=()) -> Plan | None:
+    """The plan of `serializer_class` for these `fields`/`expand`, or None (not compilable, or the fast path
+    turned off: API_FAST_PATH)."""
+    if not getattr(settings, "API_FAST_PATH", True):
+        return None
+    return _cached_plan(serializer_class, tuple(fields), tuple(expand), model, selector, selector)
