@@ -74,7 +74,6 @@ class ObservationType(PublicObjectType):
                   "disputed", "preferred", "dispute_note", "assessment", "assessment_period_start",
                   "assessment_period_end", *TIMESTAMPS)
 
-    public_key = "uid"
 
     indicator = Join("indicators.graphql.types.IndicatorType", required=True)
     region = Join(RegionType, required=True)

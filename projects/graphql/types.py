@@ -33,7 +33,6 @@ class ProjectStatusType(PublicObjectType):
         description = "One dated statement of a project's status, reported (`actual`) or planned (`target`)."
         fields = ("uid", "status", "kind", "date_start", "date_end", "date_precision", "date_label", *TIMESTAMPS)
 
-    public_key = "uid"
 
     project = Join("projects.graphql.types.ProjectType", required=True)
     citations = PublicConnectionField(CitationType, relation="citations", queryset=citation_queryset,
@@ -52,7 +51,6 @@ class EventType(PublicObjectType):
         fields = ("slug", "name_zh", "name_en", "description", "kind", "start_date", "start_precision", "end_date",
                   "end_precision", "status", *TIMESTAMPS)
 
-    public_key = "slug"
 
     series = Join("projects.graphql.types.EventSeriesType", description="The recurring event this is one of.")
     region = Join(RegionType, required=True)
@@ -106,7 +104,6 @@ class ProjectType(PublicObjectType):
         description = "A named project with its status timeline."
         fields = ("slug", "name_zh", "name_en", "description", *TIMESTAMPS)
 
-    public_key = "slug"
 
     topic = Join(TopicType, required=True)
     regions = RelatedList(RegionType, relation="regions", queryset=lambda: region_list().alive().order_by("code"),
@@ -133,7 +130,6 @@ class EventSeriesType(PublicObjectType):
         description = "A recurring event (an expo held every year)."
         fields = ("slug", "name_zh", "name_en", *TIMESTAMPS)
 
-    public_key = "slug"
 
     events = PublicConnectionField(EventType, relation="events", filterset_class=EventFilterSet,
                                    queryset=selectors.event_list, description="The events of the series.")

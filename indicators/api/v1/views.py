@@ -52,7 +52,6 @@ class ObservationViewSet(BulkUpsertMixin, WritableMixin, PublicViewSet):
     selector = staticmethod(selectors.observation_list)
     serializer_class = ObservationSerializer
     filterset_class = ObservationFilterSet
-    lookup_field = "uid"
     cache_models = OBSERVATION_TABLES
 
 
@@ -60,7 +59,7 @@ class ObservationViewSet(BulkUpsertMixin, WritableMixin, PublicViewSet):
                                        description="The indicator's time series: the observations filters apply."))
 class IndicatorObservationViewSet(ObservationViewSet):
     entity = "indicator_observations"
-    parent = Parent(Indicator, "code", "indicator", "indicator", "indicator", default_ordering=("period_start",))
+    parent = Parent(Indicator, "indicator", "indicator", "indicator", default_ordering=("period_start",))
 
 
 

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
-import os
 import queue
 import threading
 import time
@@ -23,9 +22,6 @@ from opendata.loader.services import fixtures_load
 
 pytestmark = [
     pytest.mark.postgres,
-    pytest.mark.skipif(not os.environ.get("DATABASE_URL", "").startswith("postgres"),
-                       reason="DATABASE_URL does not point at PostgreSQL: the loader's advisory lock and the broken "
-                              "connection are tested in the PostgreSQL run"),
     pytest.mark.django_db(transaction=True),
 ]
 
