@@ -23,7 +23,6 @@ is allowed there).
 from __future__ import annotations
 
 import json
-import os
 import random
 import shutil
 import signal
