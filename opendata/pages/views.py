@@ -88,14 +88,14 @@ def series_charts(indicator, observations) -> list[dict]:
 
 
 def target_state(pair) -> dict:
-    """A target with its result and how far the result went: read from the selectors (`met`; a
-    `progress` the selectors may give, else the result as a share of the target when both are in
-    the same unit)."""
-    target, result = pair.target, pair.result
-    progress = getattr(pair, "progress", None)
-    if progress is None and result is not None and result.unit_id == target.unit_id and target.value:
-        progress = result.value / target.value
-    return {"target": target, "result": result, "met": pair.met,
+    """A target as the selectors evaluate it (indicators.selectors.evaluate_target): the result shown is
+    the one for its period, else the latest within it; progress and state are the evaluation's."""
+    target, evaluation = pair.target, pair.evaluation
+    result = pair.result or (evaluation and (evaluation.result_at_end or evaluation.latest_result))
+    progress = evaluation.progress if evaluation else None
+    return {"target": target, "result": result, "state": evaluation.state if evaluation else None,
+            "result_is_partial": result is not None and (result.period_start, result.period_end) != (
+                target.period_start, target.period_end),
             "percent": None if progress is None else round(float(progress) * 100)}
 
 

@@ -90,16 +90,27 @@ def test_the_indicator_page_draws_results_and_targets_differently_with_comparato
     assert "Targets and results" in page and ("met" in page)
 
 
-def test_the_indicator_page_shows_a_target_met_or_not_as_the_selectors_say(client):
+@pytest.mark.parametrize("code", ["gdp-growth", "livelihood-projects", "high-tech-enterprises", "county-gdp-share"])
+def test_the_indicator_page_shows_each_target_s_state_as_the_selectors_evaluate_it(client, code):
     from indicators.selectors import indicator_targets_with_results
 
-    indicator = Indicator.objects.get(code="gdp-growth")
+    indicator = Indicator.objects.get(code=code)
     pairs = indicator_targets_with_results(indicator=indicator)
-    page = html(client.get("/indicators/gdp-growth/"))
-    section = page.split('id="targets-h"')[1].split("</section>")[0]
+    page = html(client.get(f"/indicators/{code}/"))
+    section = page.split('id="targets-h"')[1].split("</table>")[0]  # the table, not its footnote
     assert section.count("<tr>") == len(pairs) + 1
-    assert section.count('class="met"') == sum(p.met is True for p in pairs)
-    assert section.count('class="not-met"') == sum(p.met is False for p in pairs)
+    states = [p.evaluation.state for p in pairs]
+    assert section.count('class="met"') == sum(s in ("met", "achieved_early") for s in states)
+    assert section.count('class="not-met"') == states.count("not_met")
+    assert section.count("achieved early") == states.count("achieved_early")
+    for p in pairs:  # the progress the evaluation gives, never one of the page's own
+        if p.evaluation.progress is not None:
+            assert f"{round(float(p.evaluation.progress) * 100)}%" in section
+
+
+def test_the_documents_own_met_and_achieved_early_targets_show_on_their_pages(client):
+    assert "已达成" in html(client.get("/indicators/livelihood-projects/", HTTP_ACCEPT_LANGUAGE="zh-Hans"))
+    assert "achieved early" in html(client.get("/indicators/high-tech-enterprises/", HTTP_ACCEPT_LANGUAGE="en"))
 
 
 def test_the_source_page_marks_every_cited_passage_and_links_it_to_its_facts(client):
