@@ -9,9 +9,11 @@ exposes its verbs as plain keyword-only functions (`topic_create(*, data, actor)
 
 from __future__ import annotations
 
+import contextvars
 import datetime as dt
 import uuid
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from contextlib import contextmanager
 from decimal import Decimal
 
 from django.core.exceptions import ValidationError
@@ -94,6 +96,37 @@ def depends_on(model: type[PublicModel]):
         return check
 
     return register
+
+
+# -- references read once per bulk write ------------------------------------------------------------
+
+_REFERENCES: contextvars.ContextVar[dict | None] = contextvars.ContextVar("references", default=None)
+
+
+@contextmanager
+def cached_references() -> Iterator[dict]:
+    """Within the block, a reference (`Writer.resolve`) to the same record is read from the database
+    once: a bulk write of many rows citing the same few indicators, regions and sources. The block
+    must be one transaction; a record of a model saved inside it (`Writer._save`) drops that model's
+    cached records, so a later reference reads it again. The dict is also for what the writers
+    derive from referenced records (`reference_cache()`), under keys of their own."""
+    token = _REFERENCES.set({})
+    try:
+        yield _REFERENCES.get()
+    finally:
+        _REFERENCES.reset(token)
+
+
+def reference_cache() -> dict | None:
+    """The current `cached_references()` block's dict (None outside one)."""
+    return _REFERENCES.get()
+
+
+def _forget(model: type) -> None:
+    cache = _REFERENCES.get()
+    if cache:
+        for key in [k for k in cache if isinstance(k, tuple) and k and k[0] is model]:
+            del cache[key]
 
 
 # -- the engine --------------------------------------------------------------------------------------
@@ -254,10 +287,16 @@ class Writer:
         if isinstance(value, model):
             record = value
         elif _is_key(value):
-            try:
-                record = model._base_manager.filter(**{model.public_key: value}).first()
-            except (ValidationError, ValueError):
-                record = None
+            cache = _REFERENCES.get()
+            cached = (model, str(value))
+            record = cache.get(cached) if cache is not None else None
+            if record is None:
+                try:
+                    record = model._base_manager.filter(**{model.public_key: value}).first()
+                except (ValidationError, ValueError):
+                    record = None
+                if record is not None and cache is not None:
+                    cache[cached] = record
             if record is None:
                 raise WriteError.one(field, f"unknown {model.resource} {value!s}")
         else:
@@ -392,6 +431,7 @@ class Writer:
 
     # -- saving --------------------------------------------------------------------------------
     def _save(self, record: PublicModel) -> None:
+        _forget(type(record))
         try:
             with transaction.atomic():
                 record.save()
@@ -403,7 +443,9 @@ class Writer:
 
     def _store(self, record, links: dict[str, list], parts: dict[str, list[dict]], *, before: dict | None) -> None:
         for name, items in links.items():
-            if before is None or sorted(before[name]) != sorted(r.public_id for r in items):
+            if before is None:  # a new record has no links to read and replace
+                getattr(record, name).add(*items)
+            elif sorted(before[name]) != sorted(r.public_id for r in items):
                 getattr(record, name).set(items)
         for name, rows in parts.items():
             rel = self.parts[name]
