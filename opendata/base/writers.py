@@ -483,9 +483,10 @@ class Writer:
             raise WriteError(problems)
 
     # -- the verbs -----------------------------------------------------------------------------
-    def create(self, *, data: Mapping, actor: str) -> Write:
+    def create(self, *, data: Mapping, actor: str, _absent: object = None) -> Write:
+        """(`_absent`: upsert's call, inside its savepoint, having found no record with this key.)"""
         recorder = ChangeRecorder(actor=actor)
-        with transaction.atomic():
+        with transaction.atomic(savepoint=_absent is None):
             values, links, parts, nested = self.parse(data, record=None, partial=False, actor=actor)
             record = self.model(**values)
             parts = {n: [part_snapshot(r, self.parts[n]) for r in rows] for n, rows in parts.items()}
@@ -497,7 +498,8 @@ class Writer:
                     raise WriteError.one(self.model.public_key, (
                         f"is derived from the {self.resource}'s {', '.join(self.identity)}: {uid}, not {given}"))
                 setattr(record, self.model.public_key, uid)
-            existing = self.find(getattr(record, self.model.public_key))
+            key = getattr(record, self.model.public_key)
+            existing = None if _absent is not None and str(_absent) == str(key) else self.find(key)
             if existing is not None:
                 deleted = existing.deleted_at is not None
                 raise RecordExists.one(self.model.public_key, (
@@ -513,10 +515,12 @@ class Writer:
             return Write(record, change)
 
     def update(self, *, key: object, data: Mapping, actor: str, partial: bool = True,
-               expected_version: str | None = None, revive: bool = False) -> Write:
+               expected_version: str | None = None, revive: bool = False, _record: PublicModel | None = None
+               ) -> Write:
+        """(`_record`: upsert's call, inside its savepoint, with the record it read locked.)"""
         recorder = ChangeRecorder(actor=actor)
-        with transaction.atomic():
-            record = self.get(key, live=not revive)
+        with transaction.atomic(savepoint=_record is None):
+            record = self.get(key, live=not revive) if _record is None else _record
             self.check_version(record, expected_version)
             current_links, current_parts = self._current(record)
             before = self._snapshot(record, recorder, current_links, current_parts)
@@ -559,10 +563,12 @@ class Writer:
             if key is None and isinstance(data, Mapping):
                 key = self.natural_key_of(data, actor=actor)
             existing = self.find(key, lock=True) if key is not None else None
+            # create and update run inside this block's savepoint (an error rolls back to it) and do not
+            # read again what was just read
             if existing is None:
-                return self.create(data=data, actor=actor)
+                return self.create(data=data, actor=actor, _absent=key)
             return self.update(key=key, data={**data, self.model.public_key: existing.public_id}, actor=actor,
-                               partial=False, revive=True)
+                               partial=False, revive=True, _record=existing)
 
     def natural_key_of(self, data: Mapping, *, actor: str) -> object | None:
         """The uid the data's record would get (None when the data cannot say)."""

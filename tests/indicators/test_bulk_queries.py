@@ -17,9 +17,10 @@ from tests.write_helpers import quote
 
 pytestmark = pytest.mark.django_db
 
-#: Statements per row (create or update): observation found (2: the upsert's lock, the write's read),
-#: INSERT/UPDATE, citation links, change entry, 3 savepoints (6 statements).
-PER_ROW = 11
+#: Statements per row (create or update): the observation read (locked), its INSERT/UPDATE, its citation
+#: links (INSERT, or read and replaced), its change entry, 2 savepoints (the row's, and the save's that
+#: reports a constraint on its field: 4 statements).
+PER_ROW = 8
 REFERENCES = ("opendata_region", "indicators_indicator", "opendata_unit", "opendata_source",
               "opendata_sourceperiod", "opendata_citation")
 
