@@ -24,14 +24,15 @@ migrate: install
 load: migrate
 	DEBUG=$${DEBUG:-true} $(PY) manage.py load_opendata
 
-run: load
+# The landing page links the docs site and the downloads: both are built first (a few seconds each).
+run: downloads docs
 	@echo ""
 	@echo "  Website:       http://$(HOST):$(PORT)/  (English and Chinese)"
 	@echo "  API root:      http://$(HOST):$(PORT)/api/v1/"
 	@echo "  API docs:      http://$(HOST):$(PORT)/api/v1/docs/  (Redoc: /api/v1/redoc/, schema: /api/v1/schema/)"
 	@echo "  GraphQL:       http://$(HOST):$(PORT)/graphql/"
-	@echo "  Docs site:     http://$(HOST):$(PORT)/docs/  (after make docs)"
-	@echo "  Downloads:     http://$(HOST):$(PORT)/downloads/  (after make downloads)"
+	@echo "  Docs site:     http://$(HOST):$(PORT)/docs/  (built by make docs)"
+	@echo "  Downloads:     http://$(HOST):$(PORT)/downloads/  (built by make downloads)"
 	@echo "  Admin:         http://$(HOST):$(PORT)/admin/  (make superuser first)"
 	@echo ""
 	DEBUG=$${DEBUG:-true} LOG_FORMAT=$${LOG_FORMAT:-text} $(PY) manage.py runserver $(HOST):$(PORT)

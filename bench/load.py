@@ -38,6 +38,7 @@ def parse_args():
     p.add_argument("--connections", type=int, default=50, help="concurrent clients (default 50)")
     p.add_argument("--seconds", type=int, default=60, help="duration of the load (default 60 s)")
     p.add_argument("--rebuild", action="store_true", help="drop and rebuild the bench database")
+    p.add_argument("--port", type=int, default=0, help="the server's port on 127.0.0.1 (default: a free one)")
     return p.parse_args()
 
 
@@ -109,7 +110,7 @@ def main():
         "/api/v1/indicators/?page_size=50",
         "/api/v1/sources/",
     ]
-    port = run.free_port()
+    port = args.port or run.free_port()
     log_path = ROOT / "var" / "bench" / "load-server.log"
     log_path.parent.mkdir(parents=True, exist_ok=True)
     server = start_server(port, lifetime=args.seconds + 120, log_path=log_path)

@@ -1,6 +1,7 @@
 """Admin for indicators and observations (with their citations), written through their services
 (indicators/services.py)."""
 
+from django import forms
 from django.contrib import admin
 
 from indicators import services
@@ -33,3 +34,15 @@ class ObservationAdmin(PublicAdmin):
     list_select_related = ("indicator", "region", "unit")
     autocomplete_fields = ("indicator", "region", "citations")
     readonly_fields = ("uid",)
+
+    def formfield_for_dbfield(self, db_field, request, **kwargs):
+        if db_field.name == "preferred":  # a choice, not a checkbox: a form without it keeps the default (yes)
+            return forms.TypedChoiceField(
+                choices=[(True, "yes: the figure mrv and the targets read"), (False, "no: a disputed alternative")],
+                coerce=lambda v: v in (True, "True", "true", "on", "1"), empty_value=True, required=False,
+                initial=True, help_text="Sources disagree: set disputed, a note, and which figure is preferred.")
+        if db_field.name == "measure":  # optional in the form: a form without it keeps the default (level)
+            return forms.TypedChoiceField(choices=Observation.Measure.choices, required=False,
+                                          empty_value=Observation.Measure.LEVEL, initial=Observation.Measure.LEVEL,
+                                          help_text="What the value of the period states (docs/fixtures.md).")
+        return super().formfield_for_dbfield(db_field, request, **kwargs)

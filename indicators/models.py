@@ -36,9 +36,40 @@ class Comparator(models.TextChoices):
     ABOUT = "about", "about"
 
 
+class Measure(models.TextChoices):
+    """What a value of a period states (docs/fixtures.md): a level reached (at the period's end, or in
+    the year), a total over the period, an average over it (an average annual growth), or a change
+    over it; `unspecified` where a multi-year statement does not say which."""
+
+    LEVEL = "level", "level"
+    TOTAL = "total", "total"
+    AVERAGE = "average", "average"
+    CHANGE = "change", "change"
+    UNSPECIFIED = "unspecified", "unspecified"
+
+
+class Assessment(models.TextChoices):
+    """What the text itself says about a result and a goal ("提前完成三年攻坚目标")."""
+
+    NONE = "", "none"
+    ACHIEVED_EARLY = "achieved_early", "achieved early"
+
+
+class TargetState(models.TextChoices):
+    """How a target stands against its results (computed: indicators.selectors.evaluate_target)."""
+
+    MET = "met", "met"
+    NOT_MET = "not_met", "not met"
+    ON_TRACK = "on_track", "on track"
+    ACHIEVED_EARLY = "achieved_early", "achieved early"
+    UNKNOWN = "unknown", "unknown"
+
+
 class Observation(PublicModel):
     Kind = FactKind
     Comparator = Comparator
+    Measure = Measure
+    Assessment = Assessment
     public_key, resource = "uid", "observation"
 
     uid = models.UUIDField(unique=True, editable=False)
@@ -50,7 +81,19 @@ class Observation(PublicModel):
     kind = models.CharField(max_length=8, choices=Kind.choices)
     comparator = models.CharField(max_length=8, choices=Comparator.choices, default=Comparator.EXACT)
     value = models.DecimalField(max_digits=24, decimal_places=6)
+    # The number as the quote writes it when it is written in Chinese numerals ("千万", "万" before 亿元).
+    value_as_written = models.CharField(max_length=20, blank=True)
     unit = models.ForeignKey(Unit, on_delete=models.PROTECT, related_name="observations")
+    measure = models.CharField(max_length=12, choices=Measure.choices, default=Measure.LEVEL)
+    # Sources that disagree: every figure is kept, each with its citations; one is preferred (mrv and
+    # the targets' comparison read it), the note says why.
+    disputed = models.BooleanField(default=False)
+    preferred = models.BooleanField(default=True)
+    dispute_note = models.TextField(blank=True)
+    # The text's own statement that this result achieved a goal early, and the goal's period.
+    assessment = models.CharField(max_length=16, choices=Assessment.choices, blank=True, default="")
+    assessment_period_start = models.DateField(null=True, blank=True)
+    assessment_period_end = models.DateField(null=True, blank=True)
     citations = models.ManyToManyField(Citation, related_name="observations")
 
     class Meta:
@@ -60,10 +103,21 @@ class Observation(PublicModel):
             models.CheckConstraint(condition=Q(comparator__in=Comparator.values), name="observation_comparator_valid"),
             models.CheckConstraint(condition=Q(period_end__gte=F("period_start")), name="observation_period_valid"),
             models.CheckConstraint(condition=Q(value__isnull=False), name="observation_value_present"),
+            models.CheckConstraint(condition=Q(measure__in=Measure.values), name="observation_measure_valid"),
+            models.CheckConstraint(condition=Q(assessment__in=Assessment.values), name="observation_assessment_valid"),
+            models.CheckConstraint(condition=Q(preferred=True) | Q(disputed=True),
+                                   name="observation_alternative_disputed"),
+            # One preferred figure per fact; the figures of other sources that disagree with it are kept
+            # beside it (preferred=False, disputed), one per value.
             models.UniqueConstraint(
                 fields=["indicator", "region", "period_start", "period_end", "kind", "comparator"],
-                condition=Q(deleted_at__isnull=True),
+                condition=Q(deleted_at__isnull=True, preferred=True),
                 name="observation_unique_fact",
+            ),
+            models.UniqueConstraint(
+                fields=["indicator", "region", "period_start", "period_end", "kind", "comparator", "value"],
+                condition=Q(deleted_at__isnull=True, preferred=False),
+                name="observation_unique_alternative",
             ),
         ]
         indexes = [

@@ -26,10 +26,12 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable, Mapping, Sequence
+from decimal import Decimal
 
 from django.db import transaction
 
 from indicators.models import Indicator, Observation
+from indicators.numerals import parse_chinese_numeral
 from opendata.base.models import decimal_text, natural_uid
 from opendata.base.services import Problem, Write, WriteError
 from opendata.base.writers import Writer, cached_references, depends_on, reference_cache
@@ -47,14 +49,25 @@ def period_covered(start: dt.date, end: dt.date, covers: Iterable[tuple[dt.date,
 
 def observation_problems(*, value: str, period_start: dt.date, period_end: dt.date, period_label: str,
                          citations: Sequence[tuple[str, str]],
-                         covers: Mapping[str, Sequence[tuple[dt.date, dt.date]]]) -> list[Problem]:
+                         covers: Mapping[str, Sequence[tuple[dt.date, dt.date]]],
+                         value_as_written: str = "") -> list[Problem]:
     """An observation agrees with its quotes: `value` (the number as written, or as the API writes
-    it: `decimal_text`) appears in each quote; the period lies within a period each quote's source
-    covers; a negative value has a word of a fall in a quote. `citations`: (source key, quote)."""
+    it: `decimal_text`) appears in each quote, or, for a number written in Chinese numerals,
+    `value_as_written` appears in each quote and reads as `value` (indicators.numerals); the period
+    lies within a period each quote's source covers; a negative value has a word of a fall in a
+    quote. `citations`: (source key, quote)."""
     digits = value.lstrip("-")
+    if value_as_written:
+        try:
+            read = parse_chinese_numeral(value_as_written)
+        except ValueError as exc:
+            return [Problem("value_as_written", str(exc))]
+        if read != Decimal(digits):
+            return [Problem("value_as_written", f"{value_as_written} reads as {decimal_text(read)}, not {digits}")]
+        digits = value_as_written
     for source, quote in citations:
         if digits not in quote:
-            return [Problem("value", f"{value} does not appear in the quote {quote!r}")]
+            return [Problem("value", f"{digits} does not appear in the quote {quote!r}")]
         if not period_covered(period_start, period_end, covers.get(source, ())):
             return [Problem(PERIOD, f"{period_label} lies outside the periods {source} covers")]
     if value.startswith("-") and not any(w in quote for _, quote in citations for w in NEGATIVE_WORDS):
@@ -63,9 +76,33 @@ def observation_problems(*, value: str, period_start: dt.date, period_end: dt.da
 
 
 def observation_uid(*, indicator: str, region: str, period_start: dt.date, period_end: dt.date, kind: str,
-                    comparator: str):
-    """An observation's uid: the same on every machine for the same fact."""
+                    comparator: str, alternative: str | None = None):
+    """An observation's uid: the same on every machine for the same fact. A disputed figure that is not
+    the preferred one (`alternative`: its value as written) has a uid of its own; the preferred figure
+    keeps the fact's uid."""
+    if alternative is not None:
+        return natural_uid("observation", indicator, region, period_start, period_end, kind, comparator,
+                           "alternative", alternative)
     return natural_uid("observation", indicator, region, period_start, period_end, kind, comparator)
+
+
+def dispute_problems(*, disputed: bool, preferred: bool, dispute_note: str, assessment: str = "",
+                     assessment_period: tuple[dt.date | None, dt.date | None] = (None, None),
+                     period_end: dt.date | None = None) -> list[Problem]:
+    """A figure that is not preferred is disputed; a disputed figure says why one figure is preferred;
+    an assessment names the period of the goal it speaks of, which the result's period ends within."""
+    if not preferred and not disputed:
+        return [Problem("preferred", "a figure that is not preferred must be marked disputed")]
+    if disputed and not dispute_note.strip():
+        return [Problem("dispute_note", "a disputed figure needs a note saying which figure is preferred and why")]
+    start, end = assessment_period
+    if assessment and (start is None or end is None):
+        return [Problem("assessment_period_start", "an assessment needs the period of the goal it speaks of")]
+    if not assessment and (start is not None or end is not None):
+        return [Problem("assessment", "a goal period without an assessment")]
+    if assessment and period_end is not None and not (start <= period_end <= end):
+        return [Problem("assessment_period_start", "the result must fall within the goal's period")]
+    return []
 
 
 def _covers(source_ids) -> dict[int, tuple[str, list[tuple[dt.date, dt.date]]]]:
@@ -107,12 +144,18 @@ class ObservationWriter(CitedWriter):
             return None
         return observation_uid(indicator=record.indicator.code, region=record.region.code,
                                period_start=record.period_start, period_end=record.period_end, kind=record.kind,
-                               comparator=record.comparator)
+                               comparator=record.comparator,
+                               alternative=None if record.preferred else decimal_text(record.value))
 
     def check(self, record, links, parts):
         problems = super().check(record, links, parts)
         if record.period_end < record.period_start:
             problems.append(Problem("period_end", "ends before the period starts"))
+        problems += dispute_problems(
+            disputed=record.disputed, preferred=record.preferred, dispute_note=record.dispute_note,
+            assessment=record.assessment,
+            assessment_period=(record.assessment_period_start, record.assessment_period_end),
+            period_end=record.period_end)
         if problems:
             return problems
         citations = links["citations"]
@@ -120,7 +163,7 @@ class ObservationWriter(CitedWriter):
         return observation_problems(
             value=decimal_text(record.value), period_start=record.period_start, period_end=record.period_end,
             period_label=record.period_label, citations=[(covers[c.source_id][0], c.quote) for c in citations],
-            covers=dict(covers.values()))
+            covers=dict(covers.values()), value_as_written=record.value_as_written)
 
 
 INDICATOR = Writer(Indicator)

@@ -17,6 +17,7 @@ from opendata.base.filters import (
 from opendata.catalogue.filters import RegionTreeFilter
 from opendata.catalogue.selectors import region_with_descendants_ids
 from projects.models import Event, EventSeries, Project, ProjectStatus
+from projects.selectors import latest_status_subquery
 
 SEARCH_FIELDS = ("slug", "name_zh", "name_en", "description")
 STATUS_CITES = CitesSource(ProjectStatus.citations)
@@ -32,13 +33,15 @@ class ProjectFilterSet(PublicFilterSet):
                                 help_text="Projects with a timeline statement of this status.")
     status_kind = StrictChoiceFilter(choices=ProjectStatus.Kind, method="filter_status",
                                      help_text="With `status`: only statements of this kind (`actual` or `target`).")
+    latest_status = StrictChoiceFilter(choices=ProjectStatus.Status, method="filter_latest_status", help_text=(
+        "Projects whose latest reported (`actual`) status is this one (the project's `latest_status`)."))
     source = CitesSourceFilter(PROJECT_CITES, help_text="Projects with a statement citing these sources.")
     date_from = PeriodBoundFilter(method="filter_status",
                                   help_text="Projects with a statement dated on or after this year or date.")
     date_to = PeriodBoundFilter(method="filter_status", upper=True,
                                 help_text="Projects with a statement dated on or before this year or date.")
     q = SearchFilter(fields=SEARCH_FIELDS,
-                     help_text="Search slug, Chinese and English names and description (substring).")
+                     help_text="Search slug, Chinese and English names and description: `地铁|轨道` finds either; Chinese matches as a substring, Latin words as whole words (`metro` is not Metropolitan).")
 
     class Meta:
         model = Project
@@ -50,6 +53,11 @@ class ProjectFilterSet(PublicFilterSet):
         ids = region_with_descendants_ids(value)
         through = Project.regions.through
         return qs.filter(Exists(through.objects.filter(project_id=OuterRef("pk"), region_id__in=ids)))
+
+    def filter_latest_status(self, qs, name, value):
+        if not value:
+            return qs
+        return qs.annotate(_latest_status=latest_status_subquery()).filter(_latest_status=value)
 
     def filter_status(self, qs, name, value):
         """status, status_kind, date_from and date_to all constrain the same timeline statement."""
@@ -82,7 +90,7 @@ class EventFilterSet(PublicFilterSet):
     date_to = PeriodBoundFilter(field_name="start_date", lookup_expr="lte", upper=True,
                                 help_text="Events starting on or before this year or date.")
     q = SearchFilter(fields=SEARCH_FIELDS,
-                     help_text="Search slug, Chinese and English names and description (substring).")
+                     help_text="Search slug, Chinese and English names and description: `地铁|轨道` finds either; Chinese matches as a substring, Latin words as whole words (`metro` is not Metropolitan).")
 
     class Meta:
         model = Event
@@ -118,7 +126,7 @@ class ProjectStatusFilterSet(PublicFilterSet):
 
 class EventSeriesFilterSet(PublicFilterSet):
     slug = CodeListFilter(field_name="slug", help_text="Series slugs, comma-separated.")
-    q = SearchFilter(fields=("slug", "name_zh", "name_en"), help_text="Search slug and names (substring).")
+    q = SearchFilter(fields=("slug", "name_zh", "name_en"), help_text="Search slug and names: `地铁|轨道` finds either; Chinese matches as a substring, Latin words as whole words (`metro` is not Metropolitan).")
 
     class Meta:
         model = EventSeries

@@ -10,20 +10,20 @@ PROJECT = "projects.graphql.types.ProjectType"
 EVENT = "projects.graphql.types.EventType"
 
 SOURCE_PROJECT_STATUSES = Link(
-    Source, "slug", "project_statuses", "projects.graphql.types.ProjectStatusType", ProjectStatusFilterSet,
+    Source, "project_statuses", "projects.graphql.types.ProjectStatusType", ProjectStatusFilterSet,
     selectors.project_status_list, description="Project timeline statements citing this source.",
     filter_param="source", rest_summary="List the project statuses citing a source")
 SOURCE_EVENTS = Link(
-    Source, "slug", "events", EVENT, EventFilterSet, selectors.event_list, description="Events citing this source.",
+    Source, "events", EVENT, EventFilterSet, selectors.event_list, description="Events citing this source.",
     filter_param="source", rest_summary="List the events citing a source")
 REGION_PROJECTS = Link(
-    Region, "code", "projects", PROJECT, ProjectFilterSet, selectors.project_list,
+    Region, "projects", PROJECT, ProjectFilterSet, selectors.project_list,
     description="Projects located in this region.", relation="projects")
 REGION_EVENTS = Link(
-    Region, "code", "events", EVENT, EventFilterSet, selectors.event_list, description="Events held in this region.",
+    Region, "events", EVENT, EventFilterSet, selectors.event_list, description="Events held in this region.",
     relation="events")
 TOPIC_PROJECTS = Link(
-    Topic, "code", "projects", PROJECT, ProjectFilterSet, selectors.project_list,
+    Topic, "projects", PROJECT, ProjectFilterSet, selectors.project_list,
     description="Projects of this topic.", relation="projects")
 
 register(TOPIC_PROJECTS, REGION_PROJECTS, REGION_EVENTS, SOURCE_PROJECT_STATUSES, SOURCE_EVENTS)

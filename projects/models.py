@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import calendar
+import datetime as dt
+
 from django.db import models
 from django.db.models import F, Q
 
@@ -34,6 +37,18 @@ class ProjectStage(models.TextChoices):
     UNDER_CONSTRUCTION = "under_construction", "under construction"
     COMPLETED = "completed", "completed"
     IN_OPERATION = "in_operation", "in operation"
+    # Added in v1 (issue 14): statuses the texts state that the five above could not express.
+    APPROVED = "approved", "approved"  # 获批: granted by a higher authority (a national cluster)
+    SELECTED = "selected", "selected"  # 入选: chosen for a national list or pilot
+    TRIAL_OPERATION = "trial_operation", "trial operation"  # 试运行: running on trial, not yet in service
+
+
+#: Where a stage stands in a project's life, for "the latest status" when two statements share a date.
+STAGE_ORDER = {
+    ProjectStage.PROPOSED: 0, ProjectStage.APPROVED: 1, ProjectStage.SELECTED: 2,
+    ProjectStage.CONSTRUCTION_STARTED: 3, ProjectStage.UNDER_CONSTRUCTION: 4, ProjectStage.COMPLETED: 5,
+    ProjectStage.TRIAL_OPERATION: 6, ProjectStage.IN_OPERATION: 7,
+}
 
 
 class StatusDatePrecision(models.TextChoices):
@@ -156,3 +171,60 @@ class Event(PublicModel):
 
     def __str__(self) -> str:
         return self.slug
+
+    # The event's date named as a project status names its date (issue 14): the days it may cover, their
+    # precision and a label as written. `start_date` of an event known to the year is 1 January: read
+    # `date_label` ("2025"), never the day.
+    @property
+    def date_start(self) -> dt.date:
+        return self.start_date
+
+    @property
+    def date_end(self) -> dt.date:
+        if self.end_date is not None:
+            return last_day(self.end_date, self.end_precision)
+        return last_day(self.start_date, self.start_precision)
+
+    @property
+    def date_precision(self) -> str:
+        if self.end_date is None:
+            return self.start_precision
+        if self.start_precision == self.end_precision == DatePrecision.YEAR and \
+                self.start_date.year != self.end_date.year:
+            return "period"
+        coarse = [DatePrecision.YEAR, DatePrecision.MONTH, DatePrecision.DAY]
+        return min((self.start_precision, self.end_precision), key=coarse.index)
+
+    @property
+    def start_label(self) -> str:
+        return date_label(self.start_date, self.start_precision)
+
+    @property
+    def end_label(self) -> str:
+        return date_label(self.end_date, self.end_precision) if self.end_date is not None else ""
+
+    @property
+    def date_label(self) -> str:
+        if self.end_date is None or self.end_label == self.start_label:
+            return self.start_label
+        if self.date_precision == "period":
+            return f"{self.start_date.year}–{self.end_date.year}"
+        return f"{self.start_label}/{self.end_label}"
+
+
+def date_label(day: dt.date, precision: str) -> str:
+    """A date as precise as it is known: "2025", "2025-03" or "2025-03-01"."""
+    if precision == DatePrecision.YEAR:
+        return f"{day.year:04d}"
+    if precision == DatePrecision.MONTH:
+        return f"{day.year:04d}-{day.month:02d}"
+    return day.isoformat()
+
+
+def last_day(day: dt.date, precision: str) -> dt.date:
+    """The last day a date of this precision may be."""
+    if precision == DatePrecision.YEAR:
+        return dt.date(day.year, 12, 31)
+    if precision == DatePrecision.MONTH:
+        return dt.date(day.year, day.month, calendar.monthrange(day.year, day.month)[1])
+    return day

@@ -155,7 +155,8 @@ def _ordered(rec: dict, keys: list[str]) -> dict:
     return out
 
 
-OBS_KEYS = ["region", "period", "period_label", "kind", "value", "comparator", "unit", "citations"]
+OBS_KEYS = ["region", "period", "period_label", "kind", "value", "value_as_written", "comparator", "unit", "measure", "disputed",
+            "preferred", "dispute_note", "assessment", "assessment_period", "citations"]
 CIT_KEYS = ["source", "quote", "offset", "garbled"]
 
 
@@ -192,7 +193,8 @@ def merge(paths: list[Path], out: Path = FIXTURES) -> int:
                 obs.setdefault("comparator", DEFAULT_COMPARATOR)
                 if obs.get("unit") == base.get("unit"):
                     obs.pop("unit")
-                key = (code, obs["region"], str(obs["period"]), obs["kind"], obs["comparator"])
+                key = (code, obs["region"], str(obs["period"]), obs["kind"], obs["comparator"],
+                       "" if obs.get("preferred", True) else obs["value"])  # a disputed alternative: its own
                 prev = observations.get(key)
                 if prev is None:
                     observations[key] = obs
@@ -239,7 +241,7 @@ def merge(paths: list[Path], out: Path = FIXTURES) -> int:
     for code, ind in sorted(indicators.items()):
         obs = [
             _ordered({**o, "citations": cits(o["citations"])}, OBS_KEYS)
-            for key, o in sorted(observations.items(), key=lambda kv: (kv[0][2], kv[0][1], kv[0][3], kv[0][4]))
+            for key, o in sorted(observations.items(), key=lambda kv: (kv[0][2], kv[0][1], kv[0][3], kv[0][4], kv[0][5]))
             if key[0] == code
         ]
         by_topic.setdefault(ind["topic"], []).append({**ind, "observations": obs})

@@ -1,7 +1,24 @@
-"""Shared fixtures: the real fixture data loaded into the test database."""
+"""Shared fixtures: the real fixture data loaded into the test database; the `postgres` marker."""
+
+import os
 
 import pytest
 from django.core.management import call_command
+
+ON_POSTGRES = os.environ.get("DATABASE_URL", "").startswith("postgres")
+POSTGRES_ONLY = ("needs PostgreSQL (DATABASE_URL=postgres://…): it tests what only PostgreSQL does; "
+                 "CI's PostgreSQL run (FORBID_SKIPS=1) runs it")
+
+
+def pytest_collection_modifyitems(config, items):
+    """`@pytest.mark.postgres` (pyproject's markers): the one condition, and the one reason, for a test
+    that runs on PostgreSQL only; skipped on SQLite, never elsewhere."""
+    if ON_POSTGRES:
+        return
+    skip = pytest.mark.skip(reason=POSTGRES_ONLY)
+    for item in items:
+        if item.get_closest_marker("postgres") is not None:
+            item.add_marker(skip)
 
 
 @pytest.fixture(autouse=True)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import graphene
 
 from indicators import selectors
-from indicators.filters import IndicatorFilterSet, ObservationFilterSet
+from indicators.filters import IndicatorFilterSet, ObservationFilterSet, TargetFilterSet
 from indicators.graphql.types import IndicatorType, ObservationType
 from opendata.base.graphql.fields import PublicConnectionField, lookup_field
 
@@ -18,3 +18,7 @@ class Query(graphene.ObjectType):
                                          queryset=selectors.observation_list,
                                          description="Values of indicators, results and targets, with their citations.")
     observation = lookup_field(ObservationType, "uid", "An observation by uid.")
+    targets = PublicConnectionField(ObservationType, filterset_class=TargetFilterSet, queryset=selectors.target_list,
+                                    description="Targets (observations of kind `target`), each with its "
+                                                "`targetEvaluation`: results within its period, progress and "
+                                                "state; filter by `state`.")

@@ -202,15 +202,34 @@ class SearchFilter(django_filters.CharFilter):
         return qs.filter(text_search_q(value, self.search_fields)) if value else qs
 
 
+#: A term written in Latin letters and digits (an English word, a code): matched as a whole word.
+WORD_TERM_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
+
+
 def text_search_q(value: str, fields: tuple[str, ...]) -> Q:
-    """Every whitespace-separated term must occur (case-insensitively, as a substring, so a Chinese
-    fragment such as 汽车 finds 新能源汽车) in at least one of `fields`."""
-    q = Q()
-    for term in value.split()[:10]:
-        term_q = Q()
-        for f in fields:
-            term_q |= Q(**{f"{f}__icontains": term})
-        q &= term_q
+    """`q`: alternatives separated by `|` (`地铁|轨道`: either), each a list of whitespace-separated terms
+    that must all occur in at least one of `fields`, case-insensitively. A term in Chinese (or any term
+    with a character outside Latin letters and digits) matches as a substring, so 汽车 finds 新能源汽车; a
+    term in Latin letters and digits matches a whole word: `metro` finds "Metro Line 6" and
+    `changchun-metro-line-6`, not "Metropolitan Area". At most 10 terms in all."""
+    q, budget = Q(), 10
+    for alternative in value.split("|"):
+        terms = alternative.split()[:budget]
+        budget -= len(terms)
+        if not terms:
+            continue
+        all_terms = Q()
+        for term in terms:
+            if WORD_TERM_RE.match(term) and any(ch.isalpha() for ch in term):
+                # One regular expression both databases read alike (POSIX on PostgreSQL, `re` on SQLite).
+                lookup, wanted = "iregex", rf"(^|[^a-z0-9]){re.escape(term.lower())}([^a-z0-9]|$)"
+            else:
+                lookup, wanted = "icontains", term
+            term_q = Q()
+            for f in fields:
+                term_q |= Q(**{f"{f}__{lookup}": wanted})
+            all_terms &= term_q
+        q |= all_terms
     return q
 
 

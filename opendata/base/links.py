@@ -21,7 +21,6 @@ from django.db.models import Model, QuerySet
 @dataclass(frozen=True)
 class Link:
     parent: type[Model]            # the record the list hangs from (Source)
-    parent_key: str                # its public identifier (`slug`)
     name: str                      # snake_case: the GraphQL field (`project_statuses` → projectStatuses) and
                                    # the REST path segment (`project-statuses`)
     node_type: str                 # dotted path of the GraphQL type of the listed records
@@ -35,6 +34,11 @@ class Link:
     def __post_init__(self):
         if (self.relation is None) == (self.filter_param is None):
             raise ValueError(f"link {self.name!r}: give either a relation or a filter_param")
+
+    @property
+    def parent_key(self) -> str:
+        """The parent's public identifier (`slug`): its model's `public_key`."""
+        return self.parent.public_key
 
     @property
     def parent_name(self) -> str:

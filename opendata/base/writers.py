@@ -136,6 +136,24 @@ def _text(value: object) -> str:
     return ", ".join(value.messages) if isinstance(value, ValidationError) else str(value)
 
 
+def nul_problems(data: object, path: str = "") -> list[Problem]:
+    """Every text of the data holding a NUL character (U+0000): no field takes one, and PostgreSQL cannot
+    store or even compare it, so it is refused before any query (field names as `citations[0].quote`)."""
+    if isinstance(data, str):
+        return [Problem(path or "-", "contains a NUL character (U+0000), which no field takes")] if "\x00" in data else []
+    problems: list[Problem] = []
+    if isinstance(data, Mapping):
+        for name, value in data.items():
+            if isinstance(name, str) and "\x00" in name:
+                problems.append(Problem(path or "-", "a field name contains a NUL character (U+0000)"))
+            else:
+                problems += nul_problems(value, f"{path}.{name}" if path else str(name))
+    elif isinstance(data, (list, tuple)):
+        for index, value in enumerate(data):
+            problems += nul_problems(value, f"{path}[{index}]")
+    return problems
+
+
 def _is_key(value: object) -> bool:
     return isinstance(value, (str, int)) and not isinstance(value, bool) or hasattr(value, "hex")
 
@@ -247,6 +265,8 @@ class Writer:
         return self.model.resource
 
     def find(self, key: object, *, lock: bool = False) -> PublicModel | None:
+        if isinstance(key, str) and "\x00" in key:
+            return None  # no key holds one (see nul_problems), and PostgreSQL refuses to compare it
         qs = self.queryset()
         if lock:
             qs = qs.select_for_update(of=("self",))
@@ -287,6 +307,8 @@ class Writer:
         if isinstance(value, model):
             record = value
         elif _is_key(value):
+            if isinstance(value, str) and "\x00" in value:
+                raise WriteError.one(field, f"unknown {model.resource}: {nul_problems(value)[0].message}")
             cache = _REFERENCES.get()
             cached = (model, str(value))
             record = cache.get(cached) if cache is not None else None
@@ -311,6 +333,8 @@ class Writer:
         problem of every field at once as a WriteError. `fields_only`: the record's own columns only."""
         if not isinstance(data, Mapping):
             raise WriteError.one("-", f"expected a mapping of fields, got {type(data).__name__}")
+        if problems := nul_problems(data):
+            raise WriteError(problems)
         problems: list[Problem] = []
         known = {f.name for f in self.fields} | {f.name for f in self.m2m} | set(self.parts) | set(self.nested)
         for name in data:

@@ -46,8 +46,8 @@ from pydantic import (
 )
 from pydantic_core import PydanticCustomError
 
-from indicators.models import Comparator
-from indicators.services import observation_problems
+from indicators.models import Assessment, Comparator, Measure
+from indicators.services import dispute_problems, observation_problems
 from opendata.base.models import CODE_RE, FactKind, code_problem
 from opendata.base.services import Problem
 from opendata.catalogue.models import RegionKind
@@ -373,24 +373,40 @@ class ObservationRecord(Record):
     kind: FactKind
     comparator: Comparator = DEFAULT_COMPARATOR
     value: QuotedNumber
+    value_as_written: OptionalText = ""  # the number in Chinese numerals as the quote writes it ("千万")
     unit: UnitRef | None = None  # when it differs from the indicator's
+    measure: Measure = Measure.LEVEL.value
+    disputed: Annotated[bool, Field(strict=True)] = False
+    preferred: Annotated[bool, Field(strict=True)] = True
+    dispute_note: OptionalText = ""
+    assessment: Assessment = Assessment.NONE.value
+    assessment_period: PeriodOf | None = None
     citations: Citations
 
     @model_validator(mode="after")
     def _agrees_with_its_quotes(self, info: ValidationInfo) -> ObservationRecord:
+        a = self.assessment_period
+        if error := _first(dispute_problems(
+                disputed=self.disputed, preferred=self.preferred, dispute_note=self.dispute_note,
+                assessment=self.assessment, assessment_period=(a.start, a.end) if a else (None, None),
+                period_end=self.period.end)):
+            raise error
         covers = _known(info).covers
         problems = observation_problems(
             value=self.value, period_start=self.period.start, period_end=self.period.end,
             period_label=self.period.label, citations=[(c.source, c.quote) for c in self.citations],
-            covers={c.source: [(p.start, p.end) for p in covers[c.source]] for c in self.citations})
+            covers={c.source: [(p.start, p.end) for p in covers[c.source]] for c in self.citations},
+            value_as_written=self.value_as_written)
         if error := _first(problems):
             raise error
         return self
 
     @property
     def fact(self) -> tuple:
-        """What one observation states once: two records with the same fact must be merged."""
-        return (self.region, self.period.start, self.period.end, self.kind, self.comparator)
+        """What one observation states once: two records with the same fact must be merged (a disputed
+        figure that is not preferred stands beside the preferred one, one per value)."""
+        return (self.region, self.period.start, self.period.end, self.kind, self.comparator,
+                None if self.preferred else self.value)
 
 
 class IndicatorRecord(Record):
@@ -796,6 +812,11 @@ def read_fixtures(directory: Path) -> Fixtures:
                     "indicator": ind.code, "region": o.region, "period_start": o.period.start,
                     "period_end": o.period.end, "period_label": o.period_label or o.period.label, "kind": o.kind,
                     "comparator": o.comparator, "value": Decimal(o.value), "unit": o.unit or ind.unit,
+                    "value_as_written": o.value_as_written, "measure": o.measure, "disputed": o.disputed, "preferred": o.preferred,
+                    "dispute_note": o.dispute_note, "assessment": o.assessment,
+                    "assessment_period_start": o.assessment_period.start if o.assessment_period else None,
+                    "assessment_period_end": o.assessment_period.end if o.assessment_period else None,
+                    "_alternative": None if o.preferred else o.value,
                     "citations": fx.cite(o.citations), "_where": f"{where} {ind.code}.observations[{j}]",
                 })
 

@@ -275,10 +275,13 @@ def _load(fx, *, allow_deletions: bool, share: float) -> LoadReport:
         [
             {
                 "uid": observation_uid(indicator=o["indicator"], region=o["region"], period_start=o["period_start"],
-                                       period_end=o["period_end"], kind=o["kind"], comparator=o["comparator"]),
+                                       period_end=o["period_end"], kind=o["kind"], comparator=o["comparator"],
+                                       alternative=o["_alternative"]),
                 "indicator": indicators[o["indicator"]], "region": regions[o["region"]],
                 "period_start": o["period_start"], "period_end": o["period_end"], "period_label": o["period_label"],
                 "kind": o["kind"], "comparator": o["comparator"], "value": o["value"], "unit": units[o["unit"]],
+                **{f: o[f] for f in ("value_as_written", "measure", "disputed", "preferred", "dispute_note", "assessment",
+                                     "assessment_period_start", "assessment_period_end")},
                 "citations": cit_pks(o["citations"]), "_where": o["_where"],
             }
             for o in fx.observations

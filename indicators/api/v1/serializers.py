@@ -6,15 +6,15 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiExample, extend_schema_field, extend_schema_serializer
 from rest_framework import serializers
 
-from indicators.models import Observation
+from indicators.models import TargetState
 from indicators.selectors import (
     TARGETS_EMBEDDED,
     indicator_target_count,
     indicator_targets_with_results,
-    observation_list,
+    targets_evaluated,
 )
-from opendata.base.api.fastpath import plan_for_serializer
 from opendata.base.api.serializers import DecimalStringField, DynamicSerializer, LinkField, TimestampsMixin, link
+from opendata.base.models import decimal_text
 from opendata.catalogue.api.v1.serializers import (
     RegionSummarySerializer,
     TopicSummarySerializer,
@@ -90,6 +90,23 @@ class ObservationSerializer(TimestampsMixin, DynamicSerializer):
     value = DecimalStringField()
     unit = serializers.CharField(source="unit.symbol", read_only=True,
                                  help_text="Unit as written; the unit object with `expand=unit`.")
+    measure = serializers.CharField(read_only=True, help_text=(
+        "What the value of the period states: `level` (reached in the year, or by the period's end), `total` "
+        "(over the period), `average` (e.g. an average annual growth), `change` (over the period), or "
+        "`unspecified` (a multi-year statement that does not say which)."))
+    disputed = serializers.BooleanField(read_only=True, help_text=(
+        "Sources disagree on this fact: every figure is kept, each with its citations; `preferred` marks the "
+        "one `mrv` and the targets' comparison read, `dispute_note` says why."))
+    preferred = serializers.BooleanField(read_only=True, help_text=(
+        "False for a disputed figure that is not the preferred one."))
+    dispute_note = serializers.CharField(read_only=True, help_text="Why one figure is preferred (disputed facts).")
+    assessment = serializers.CharField(read_only=True, help_text=(
+        "What the text itself says about this result and a goal: `achieved_early` (\"提前完成…目标\", in a "
+        "citation), or empty."))
+    assessment_period_start = serializers.DateField(read_only=True, allow_null=True, help_text=(
+        "First day of the period of the goal the assessment speaks of."))
+    assessment_period_end = serializers.DateField(read_only=True, allow_null=True, help_text=(
+        "Last day of the period of the goal the assessment speaks of."))
     citations = citations_field()
 
     expandable = {
@@ -100,29 +117,129 @@ class ObservationSerializer(TimestampsMixin, DynamicSerializer):
     }
 
 
-class TargetResultSerializer(serializers.Serializer):
+class ResultSummarySerializer(serializers.Serializer):
+    """A result as a target's evaluation names it (the observation itself at `url`)."""
+
+    uid = serializers.UUIDField(read_only=True)
+    url = LinkField("observation-detail", "uid")
+    region = serializers.CharField(source="region.code", read_only=True)
+    period_start = serializers.DateField(read_only=True)
+    period_end = serializers.DateField(read_only=True)
+    period_label = serializers.CharField(read_only=True)
+    comparator = serializers.CharField(read_only=True)
+    value = DecimalStringField()
+    unit = serializers.CharField(source="unit.symbol", read_only=True)
+    measure = serializers.CharField(read_only=True)
+    disputed = serializers.BooleanField(read_only=True)
+
+
+#: A result summary or null, written so that OpenAPI 3.0 validators accept the null (a `nullable` beside an
+#: `allOf` is not read by all of them).
+NULLABLE_RESULT = {"oneOf": [{"$ref": "#/components/schemas/ResultSummary"},
+                             {"type": "object", "nullable": True, "enum": [None]}]}
+
+STATE_HELP = (
+    "`met` / `not_met`: the result for the target's period (its last year for a level; every year for a total "
+    "or an average) meets it or not; `achieved_early`: a result within the period already meets it, or the "
+    "text says so (`stated_by`); `on_track`: a total or average whose known years keep pace, an at-most limit "
+    "kept so far, or a level ahead of the straight line from the year before the period; `unknown`: anything "
+    "else (`state_reason` says why). Only preferred figures are read (see `disputed`).")
+PROGRESS_HELP = ("`compared_value` ÷ the target's value (4 decimal places); null without a result within the "
+                 "period.")
+COMPARED_HELP = ("The figure compared with the target, in the target's unit: the level at the end (or the latest "
+                 "level), the sum of the yearly results (total), their mean (average).")
+
+
+class TargetEvaluationFields(serializers.Serializer):
+    """A target's results within its period, its progress and its state (indicators.selectors.evaluate_target)."""
+
+    results = ResultSummarySerializer(many=True, read_only=True, help_text=(
+        "The preferred results of the same indicator and region within the target's period, oldest first."))
+    latest_result = ResultSummarySerializer(read_only=True, allow_null=True, help_text=(
+        "The result within the period ending last."))
+    result_at_end = ResultSummarySerializer(read_only=True, allow_null=True, help_text=(
+        "The result for the period's last year (a level) or for the whole period; null while unknown."))
+    compared_value = DecimalStringField(allow_null=True, help_text=COMPARED_HELP)
+    progress = DecimalStringField(allow_null=True, help_text=PROGRESS_HELP)
+    state = serializers.ChoiceField(choices=TargetState.values, read_only=True, help_text=STATE_HELP)
+    state_reason = serializers.CharField(read_only=True, help_text="Why the state is what it is.")
+    stated_by = ResultSummarySerializer(read_only=True, allow_null=True, help_text=(
+        "The result whose citation states that the goal was achieved early, where the text says so."))
+
+
+class TargetResultSerializer(TargetEvaluationFields):
     target = ObservationSerializer(read_only=True, help_text="An observation of kind `target`.")
     result = ObservationSerializer(read_only=True, allow_null=True, help_text=(
-        "The `actual` observation of the same indicator, region and period; null when none is known yet."))
+        "The preferred `actual` observation of the same indicator, region and period; null when none is known yet."))
     met = serializers.BooleanField(read_only=True, allow_null=True, help_text=(
-        "Whether the result meets the target read with its comparator (at_least: ≥, at_most: ≤, about: "
-        "within ±5 %, exact: ≥); null without a result or when units differ."))
+        "Whether `result` meets the target read with its comparator (at_least: ≥, at_most: ≤, about: "
+        "within ±5 %, exact: ≥); null without a result or when units do not convert."))
+
+    def get_fields(self):  # the target and its result first, as before
+        fields = super().get_fields()
+        return {k: fields.pop(k) for k in ("target", "result", "met")} | fields
 
 
-#: What the pairing of targets and results reads from an observation (indicators.selectors.target_met).
-PAIRING_COLUMNS = ("pk", "kind", "indicator_id", "region_id", "period_start", "period_end", "comparator", "value",
-                   "unit_id")
+class TargetSerializer(ObservationSerializer):
+    """A target (an observation of kind `target`) with its results within its period, its progress and its
+    state. Evaluated once per page: the first row asks `targets_evaluated` for every row of the page (one
+    query for their results)."""
 
+    state = serializers.SerializerMethodField(help_text=STATE_HELP)
+    state_reason = serializers.SerializerMethodField(help_text="Why the state is what it is.")
+    progress = serializers.SerializerMethodField(allow_null=True, help_text=PROGRESS_HELP)
+    compared_value = serializers.SerializerMethodField(allow_null=True, help_text=COMPARED_HELP)
+    latest_result = serializers.SerializerMethodField(allow_null=True, help_text="The result within the period ending last.")
+    result_at_end = serializers.SerializerMethodField(allow_null=True, help_text=(
+        "The result for the period's last year (a level) or for the whole period; null while unknown."))
+    results = serializers.SerializerMethodField(help_text=(
+        "The preferred results of the same indicator and region within the target's period, oldest first."))
+    stated_by = serializers.SerializerMethodField(allow_null=True, help_text=(
+        "The result whose citation states that the goal was achieved early, where the text says so."))
 
-class Row(dict):
-    """A row read as values, whose columns are also attributes (what the pairing reads)."""
+    def _evaluation(self, obj):
+        cache = self.context.setdefault("_target_evaluations", {})
+        if obj.pk not in cache:
+            page = getattr(self.parent, "instance", None)
+            rows = [r for r in page if r.pk not in cache] if isinstance(page, list) and obj in page else [obj]
+            cache.update(targets_evaluated(rows))
+        return cache[obj.pk].evaluation
 
-    __getattr__ = dict.__getitem__
+    def _summary(self, row):
+        return None if row is None else ResultSummarySerializer(row, context=self.context).data  # plain Serializer
 
+    @extend_schema_field(serializers.ChoiceField(choices=TargetState.values))
+    def get_state(self, obj) -> str:
+        return self._evaluation(obj).state
 
-def observation_plan():
-    """The fast path's plan of an embedded observation (no fields/expand choice: always the full one), or None."""
-    return plan_for_serializer(ObservationSerializer, Observation, observation_list)
+    def get_state_reason(self, obj) -> str:
+        return self._evaluation(obj).state_reason
+
+    @extend_schema_field(serializers.CharField(allow_null=True))
+    def get_progress(self, obj):
+        value = self._evaluation(obj).progress
+        return None if value is None else decimal_text(value)
+
+    @extend_schema_field(serializers.CharField(allow_null=True))
+    def get_compared_value(self, obj):
+        value = self._evaluation(obj).compared_value
+        return None if value is None else decimal_text(value)
+
+    @extend_schema_field(NULLABLE_RESULT)
+    def get_latest_result(self, obj):
+        return self._summary(self._evaluation(obj).latest_result)
+
+    @extend_schema_field(NULLABLE_RESULT)
+    def get_result_at_end(self, obj):
+        return self._summary(self._evaluation(obj).result_at_end)
+
+    @extend_schema_field(ResultSummarySerializer(many=True))
+    def get_results(self, obj):
+        return ResultSummarySerializer(self._evaluation(obj).results, many=True, context=self.context).data
+
+    @extend_schema_field(NULLABLE_RESULT)
+    def get_stated_by(self, obj):
+        return self._summary(self._evaluation(obj).stated_by)
 
 
 @extend_schema_serializer(examples=[OpenApiExample("Grain output, a target beside its result", response_only=True, value={
@@ -153,26 +270,9 @@ class IndicatorDetailSerializer(IndicatorSerializer):
 
     @extend_schema_field(TargetResultSerializer(many=True))
     def get_targets(self, obj):
-        plan = observation_plan()
-        if plan is None:
-            pairs = indicator_targets_with_results(indicator=obj, limit=TARGETS_EMBEDDED)
-            self._embedded_targets = (obj.pk, len(pairs))
-            return TargetResultSerializer(pairs, many=True, context=self.context).data
-        # The fast path (opendata.base.api.fastpath): the observations as values, written by the plan compiled
-        # from ObservationSerializer, their citations in one query; byte-identical (tests/.../test_fastpath.py).
-        rows: list[Row] = []
-
-        def read(queryset):
-            read_rows = [Row(r) for r in plan.read(queryset, extra=PAIRING_COLUMNS)]
-            rows.extend(read_rows)
-            return read_rows
-
-        pairs = indicator_targets_with_results(indicator=obj, limit=TARGETS_EMBEDDED, read=read)
+        pairs = indicator_targets_with_results(indicator=obj, limit=TARGETS_EMBEDDED)
         self._embedded_targets = (obj.pk, len(pairs))
-        written = {id(r): out for r, out in zip(rows, plan.render(rows, self.context), strict=True)}
-        met = TargetResultSerializer._declared_fields["met"].to_representation
-        return [{"target": written[id(p.target)], "result": None if p.result is None else written[id(p.result)],
-                 "met": None if p.met is None else met(p.met)} for p in pairs]
+        return TargetResultSerializer(pairs, many=True, context=self.context).data
 
     @extend_schema_field(OpenApiTypes.INT)
     def get_targets_count(self, obj) -> int:

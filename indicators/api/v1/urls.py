@@ -17,4 +17,6 @@ urlpatterns = [
     path("observations/bulk/", views.ObservationViewSet.as_view(dict(BULK_ACTIONS)), name="observation-bulk"),
     *write_routes("observations", views.ObservationViewSet, "observation"),
     link_route(links.SOURCE_OBSERVATIONS, views.ObservationViewSet),
+    path("targets/", views.TargetViewSet.as_view(LIST), name="target-list"),
+    path("targets/<str:key>/", views.TargetViewSet.as_view({"get": "retrieve"}), name="target-detail"),
 ]

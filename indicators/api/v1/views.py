@@ -6,8 +6,13 @@ from __future__ import annotations
 from drf_spectacular.utils import extend_schema, extend_schema_view
 
 from indicators import selectors, services
-from indicators.api.v1.serializers import IndicatorDetailSerializer, IndicatorSerializer, ObservationSerializer
-from indicators.filters import IndicatorFilterSet, ObservationFilterSet
+from indicators.api.v1.serializers import (
+    IndicatorDetailSerializer,
+    IndicatorSerializer,
+    ObservationSerializer,
+    TargetSerializer,
+)
+from indicators.filters import IndicatorFilterSet, ObservationFilterSet, TargetFilterSet
 from indicators.models import Indicator, Observation
 from opendata.base.api.views import Parent, PublicViewSet
 from opendata.base.api.writes import BulkUpsertMixin, WritableMixin
@@ -47,7 +52,6 @@ class ObservationViewSet(BulkUpsertMixin, WritableMixin, PublicViewSet):
     selector = staticmethod(selectors.observation_list)
     serializer_class = ObservationSerializer
     filterset_class = ObservationFilterSet
-    lookup_field = "uid"
     cache_models = OBSERVATION_TABLES
 
 
@@ -55,5 +59,21 @@ class ObservationViewSet(BulkUpsertMixin, WritableMixin, PublicViewSet):
                                        description="The indicator's time series: the observations filters apply."))
 class IndicatorObservationViewSet(ObservationViewSet):
     entity = "indicator_observations"
-    parent = Parent(Indicator, "code", "indicator", "indicator", "indicator", default_ordering=("period_start",))
+    parent = Parent(Indicator, "indicator", "indicator", "indicator", default_ordering=("period_start",))
 
+
+
+@extend_schema_view(
+    list=extend_schema(summary="List targets with their state", description=(
+        "Every target (an observation of kind `target`) with the preferred results within its period, its "
+        "progress and its state: met, not_met, on_track, achieved_early or unknown (`state_reason` says why). "
+        "Filter by `state` to ask \"which targets were met?\". Read-only: a target is written as an observation.")),
+    retrieve=extend_schema(summary="Get a target with its state"),
+)
+class TargetViewSet(PublicViewSet):
+    entity, label, export_name = "target", "target", "targets"
+    selector = staticmethod(selectors.target_list)
+    serializer_class = TargetSerializer
+    filterset_class = TargetFilterSet
+    lookup_field = "uid"
+    cache_models = OBSERVATION_TABLES

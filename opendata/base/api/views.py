@@ -121,11 +121,15 @@ class Parent:
     """The record a nested collection hangs from: `/indicators/{key}/observations/`."""
 
     model: type
-    lookup_field: str
     filter_param: str   # the FilterSet parameter the URL pins to the parent's key
     label: str
     tag: str            # the OpenAPI tag the nested collection is listed under
     default_ordering: tuple[str, ...] = ()  # the collection's natural order under this parent, if not the FilterSet's
+
+    @property
+    def lookup_field(self) -> str:
+        """The parent's public identifier in the URL: its model's `public_key`."""
+        return self.model.public_key
 
 
 class PinnedFilterBackend(DjangoFilterBackend):
@@ -142,7 +146,7 @@ class PinnedFilterBackend(DjangoFilterBackend):
 
 
 class PublicViewSet(ConditionalGetMixin, viewsets.GenericViewSet):
-    lookup_field: str = "code"
+    lookup_field: str                    # the model's `public_key` (see __init_subclass__), never repeated here
     lookup_url_kwarg = "key"
     entity: str = ""                     # operation ids: <entity>_<action>
     label: str = ""                      # in messages: "indicator"
@@ -154,6 +158,12 @@ class PublicViewSet(ConditionalGetMixin, viewsets.GenericViewSet):
     filter_backends = [PinnedFilterBackend]
     renderer_classes = [UTF8JSONRenderer, CSVRenderer, NDJSONRenderer, XLSXRenderer]
     content_negotiation_class = StrictContentNegotiation
+
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        filterset = getattr(cls, "filterset_class", None)
+        if filterset is not None:  # a record's URL names it by its model's public identifier
+            cls.lookup_field = filterset._meta.model.public_key
 
     def get_queryset(self):
         return type(self).selector()
@@ -302,7 +312,7 @@ def nested_viewset(viewset_class: type[PublicViewSet], link) -> type[PublicViewS
     cls = type(f"{link.parent.__name__}{viewset_class.__name__}", (viewset_class,), {
         "__module__": viewset_class.__module__,
         "entity": f"{link.parent_name}_{link.name}",
-        "parent": Parent(link.parent, link.parent_key, link.filter_param, label, link.parent_name),
+        "parent": Parent(link.parent, link.filter_param, label, link.parent_name),
     })
     return extend_schema_view(list=extend_schema(summary=link.rest_summary))(cls)
 

@@ -20,6 +20,7 @@ from rest_framework.permissions import SAFE_METHODS
 from opendata.base.api.auth import ReadAnonymousWriteWithKey
 from opendata.base.api.errors import PROBLEM_MEDIA_TYPE, problem_type
 from opendata.base.api.idempotency import IDEMPOTENCY_TTL
+from opendata.base.api.idempotency import KEY_RE as IDEMPOTENCY_KEY_RE
 from opendata.base.api.schema import RATE_LIMIT_HEADERS, AutoSchema, ProblemSerializer
 from opendata.base.models import CODE_RE
 
@@ -66,8 +67,8 @@ def field_for(f: models.Field, *, required: bool, key_field: models.Field, ident
                          "(a record read from the API can be sent back).")
         else:
             help_text = "The record's public identifier; it never changes. On PUT, the URL's."
-    if f.null:
-        common["allow_null"] = True
+    if f.null or (f.blank and f.empty_strings_allowed and not f.is_relation):
+        common["allow_null"] = True  # optional text: the writers take null as empty (Writer.parse)
     if f.is_relation:
         related = f.related_model
         common["help_text"] = f"The {related.resource}'s {related.public_key}" + (f". {help_text}" if help_text else ".")
@@ -195,7 +196,8 @@ def _example(status: int, type_name: str, title: str, detail: str, instance: str
 
 
 WRITE_ERRORS = {
-    "400": ("The body is not JSON, or the request has a query parameter or an Idempotency-Key it cannot take.",
+    "400": ("The body is empty or not JSON, or the request has a query parameter, an Idempotency-Key or an "
+            "If-None-Match it cannot take.",
             _example(400, "malformed-body", "Malformed body", "The body is not valid JSON: JSON parse error - "
                      "Expecting value: line 1 column 1 (char 0)", "/api/v1/topics/")),
     "401": ("No API key, or one that is not valid (unknown, revoked or expired).",
@@ -324,6 +326,12 @@ class WriteAutoSchema(AutoSchema):
         return text() if callable(text) else text
 
     # -- bodies ------------------------------------------------------------------------------------
+    def _map_serializer(self, serializer, direction, bypass_extensions=False):
+        schema = super()._map_serializer(serializer, direction, bypass_extensions)
+        if direction == "request" and type(serializer).__module__ == __name__:
+            schema["additionalProperties"] = False  # the writers refuse an unknown field, never ignore it
+        return schema
+
     def _inputs(self, *, key_required: bool) -> type[serializers.Serializer]:
         view = self.view
         nested = tuple(getattr(view, "nested_writers", ()))
@@ -376,6 +384,9 @@ class WriteAutoSchema(AutoSchema):
             if code in ("410", "412"):
                 responses[code]["headers"] = {"ETag": {"schema": {"type": "string"}, "description": (
                     "The record's current version, for If-Match.")}}
+        for code, links in self._links().items():
+            if code in responses:
+                responses[code]["links"] = links
         responses["401"]["headers"] = {"WWW-Authenticate": {"schema": {"type": "string"}, "description": (
             '`Bearer realm="api"` without a key; `Bearer realm="api", error="invalid_token"` for a bad one.')}}
         responses["403"]["headers"] = {"WWW-Authenticate": {"schema": {"type": "string"}, "description": (
@@ -384,6 +395,36 @@ class WriteAutoSchema(AutoSchema):
             "Retry-After": {"schema": {"type": "integer"}, "description": "Seconds to wait before retrying."},
             **{k: {"schema": {"type": "string"}, "description": v} for k, v in RATE_LIMIT_HEADERS.items()}}
         return responses
+
+    def _links(self) -> dict[str, dict]:
+        """OpenAPI links from a write's answer to what a client does next with the record: read it, change,
+        replace or delete it with the ETag just received (If-Match), restore it once deleted. The record is
+        named by its public key in the answer's body (`Model.public_key`)."""
+        action, entity = self.view.action, self.view.entity
+        key = {"key": f"$response.body#/{self.view.writes.model.public_key}"}
+        guarded = {**key, "header.If-Match": "$response.header.ETag"}
+
+        def link(operation: str, parameters: dict, description: str) -> dict:
+            return {"operationId": f"{entity}_{operation}", "parameters": parameters, "description": description}
+
+        live = {
+            "Get": link("retrieve", key, f"Read the {self.view.label} written."),
+            "Change": link("update", guarded, "Change some of its fields, from the version just written."),
+            "Replace": link("upsert", guarded, "Replace it whole, from the version just written."),
+            "Delete": link("delete", guarded, "Delete it, from the version just written."),
+        }
+        if action == "create":
+            return {"201": live}
+        if action == "upsert":
+            return {"200": live, "201": live}
+        if action in ("update", "restore"):
+            return {"200": live}
+        if action == "destroy":
+            return {"200": {
+                "Get": link("retrieve", key, f"Read the {self.view.label} deleted (410, its ETag)."),
+                "Restore": link("restore", guarded, "Bring it back, from the version just deleted."),
+            }}
+        return {}
 
     def get_override_parameters(self):
         params = list(super().get_override_parameters())
@@ -399,7 +440,8 @@ class WriteAutoSchema(AutoSchema):
             params.append(OpenApiParameter("If-None-Match", OpenApiTypes.STR, OpenApiParameter.HEADER,
                                            enum=["*"], description=(
                                                "`*`: create the record only; 412 if it exists.")))
-        params.append(OpenApiParameter("Idempotency-Key", {"type": "string", "minLength": 1, "maxLength": 255},
+        params.append(OpenApiParameter("Idempotency-Key", {"type": "string", "minLength": 1, "maxLength": 255,
+                                                         "pattern": IDEMPOTENCY_KEY_RE.pattern},
                                        OpenApiParameter.HEADER, description=IDEMPOTENCY))
         if action != "bulk_upsert":
             params.append(OpenApiParameter("ETag", OpenApiTypes.STR, OpenApiParameter.HEADER, response=ok,

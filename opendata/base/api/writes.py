@@ -196,6 +196,11 @@ class WritableMixin:
             if unknown:
                 raise InvalidParameters({p: "Unknown parameter: a write takes none (its data is the body)."
                                          for p in unknown}, kind="unknown-parameters")
+            none_match = request.headers.get("If-None-Match")
+            if self.action == "upsert" and none_match is not None and none_match.strip() != "*":
+                raise InvalidParameters({"If-None-Match": (
+                    f"{none_match.strip()!r} is not `*`: a PUT takes `If-None-Match: *` (create only) or no "
+                    f"If-None-Match; to guard a change, send the record's ETag in If-Match.")})
 
     def get_renderers(self):
         if self.action in WRITE_ACTIONS:
@@ -218,6 +223,10 @@ class WritableMixin:
             if len(body) > limit:
                 raise too_large
             django_request._body = body
+        if not length and not django_request.META.get("HTTP_TRANSFER_ENCODING"):
+            if self.action == "update":
+                return {}  # a PATCH changes the fields sent: none, nothing (its body is optional)
+            raise MalformedBody("The body is empty: send the data as one JSON object.")
         if length and not request.content_type:
             raise UnsupportedBody("")
         try:

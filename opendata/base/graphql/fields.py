@@ -94,10 +94,12 @@ class PublicObjectType(DjangoObjectType):
     class Meta:
         abstract = True
 
-    public_key: str = "code"
+    public_key: str  # the model's `public_key`, set when the type is created
 
     @classmethod
     def __init_subclass_with_meta__(cls, **options):
+        if options.get("model") is not None:  # a global id wraps the record's public identifier
+            cls.public_key = options["model"].public_key
         # The lists other apps link to this record (opendata.base.links), as fields of its own.
         for link in links_to(options.get("model")):
             setattr(cls, link.name, link.graphql_field())

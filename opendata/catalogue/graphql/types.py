@@ -50,7 +50,6 @@ class UnitType(PublicObjectType):
         description = "A unit as written in the documents, with the factor converting it to its base unit."
         fields = ("symbol", "name_en", "base_unit", "factor", *TIMESTAMPS)
 
-    public_key = "symbol"
 
     @classmethod
     def rows(cls):
@@ -72,7 +71,6 @@ class SourceType(PublicObjectType):
         fields = ("slug", "title_zh", "title_en", "publisher_zh", "publisher_en", "date", "date_precision",
                   "date_note", "file_name", "text", "sha256", *TIMESTAMPS)
 
-    public_key = "slug"
 
     periods = RelatedList(SourcePeriodType, relation="periods", queryset=selectors.source_period_list,
                           description="The periods the source speaks of.")
@@ -92,7 +90,6 @@ class CitationType(PublicObjectType):
         description = "A verbatim quote of a source, at a character offset of the source's text."
         fields = ("uid", "quote", "offset", "garbled", *TIMESTAMPS)
 
-    public_key = "uid"
 
     source = Join(SourceType, required=True, description="The document quoted.")
     end = graphene.Int(required=True, description="Offset just past the quote's last character (Unicode characters).")

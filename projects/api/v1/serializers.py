@@ -6,6 +6,8 @@ from drf_spectacular.utils import OpenApiExample, extend_schema_field, extend_sc
 from rest_framework import serializers
 
 from opendata.base.api.serializers import DynamicSerializer, LinkField, TimestampsMixin
+from opendata.base.models import FactKind
+from projects.selectors import latest_status
 from opendata.catalogue.api.v1.serializers import (
     RegionSummarySerializer,
     TopicSummarySerializer,
@@ -36,7 +38,8 @@ class ProjectStatusSerializer(TimestampsMixin, DynamicSerializer):
     project = serializers.CharField(source="project.slug", read_only=True,
                                     help_text="Project slug; the project object with `expand=project`.")
     status = serializers.CharField(read_only=True, help_text=(
-        "proposed, construction_started, under_construction, completed or in_operation."))
+        "proposed, construction_started, under_construction, completed, in_operation, approved (获批), "
+        "selected (入选) or trial_operation (试运行)."))
     kind = serializers.CharField(read_only=True, help_text="`actual` (reported) or `target` (planned).")
     date_start = serializers.DateField(read_only=True)
     date_end = serializers.DateField(read_only=True)
@@ -57,6 +60,11 @@ class TimelineEntrySerializer(ProjectStatusSerializer):
         super().__init__(*args, **kwargs)
         self.fields.pop("project", None)
 
+
+#: A timeline entry or null, written so that OpenAPI 3.0 validators accept the null (a `nullable` beside an
+#: `allOf` is not read by all of them).
+NULLABLE_TIMELINE_ENTRY = {"oneOf": [{"$ref": "#/components/schemas/TimelineEntry"},
+                                     {"type": "object", "nullable": True, "enum": [None]}]}
 
 STAMPS = {"created_at": "2025-03-01T02:00:00Z", "updated_at": "2025-03-01T02:00:00Z", "deleted_at": None}
 CITATION = {"source": "2025-work-report-plan", "source_url": "http://127.0.0.1:8000/api/v1/sources/2025-work-report-plan/",
@@ -89,6 +97,11 @@ class ProjectSerializer(TimestampsMixin, DynamicSerializer):
     regions = serializers.SerializerMethodField(help_text="Region codes; region objects with `expand=regions`.")
     timeline = TimelineEntrySerializer(many=True, read_only=True, help_text=(
         "The project's status statements in date order, each with its citations."))
+    latest_status = serializers.SerializerMethodField(allow_null=True, help_text=(
+        "The project's latest reported (`actual`) status statement: the one whose date ends last (on the same "
+        "date, the later stage); null when no document reports a status yet. Filter with `latest_status`."))
+    latest_planned_status = serializers.SerializerMethodField(allow_null=True, help_text=(
+        "The project's latest planned (`target`) status statement, read the same way; null without a plan."))
     timeline_url = LinkField("project-timeline", "slug")
     events_url = LinkField("project-events", "slug", help_text="Events of this project.")
 
@@ -102,6 +115,21 @@ class ProjectSerializer(TimestampsMixin, DynamicSerializer):
     @extend_schema_field({"type": "array", "items": {"type": "string"}, "example": ["changchun"]})
     def get_regions(self, obj) -> list[str]:
         return [r.code for r in obj.regions.all()]  # prefetched by projects.selectors.project_list
+
+    def _latest(self, obj, kind):
+        row = latest_status(obj.timeline.all(), kind=kind)  # prefetched by projects.selectors.project_list
+        if row is None:
+            return None
+        context = {k: v for k, v in self.context.items() if k not in ("fields", "expand")}  # they name our fields
+        return TimelineEntrySerializer(row, context=context).data
+
+    @extend_schema_field(NULLABLE_TIMELINE_ENTRY)
+    def get_latest_status(self, obj):
+        return self._latest(obj, FactKind.ACTUAL)
+
+    @extend_schema_field(NULLABLE_TIMELINE_ENTRY)
+    def get_latest_planned_status(self, obj):
+        return self._latest(obj, FactKind.TARGET)
 
 
 class EventSeriesSerializer(TimestampsMixin, DynamicSerializer):
@@ -133,10 +161,26 @@ class EventSerializer(TimestampsMixin, DynamicSerializer):
     kind = serializers.CharField(read_only=True, help_text="meeting, expo, sports, festival, forum, competition or other.")
     series = serializers.CharField(source="series.slug", read_only=True, allow_null=True, default=None,
                                    help_text="Series slug; the series object with `expand=series`.")
-    start_date = serializers.DateField(read_only=True)
-    start_precision = serializers.CharField(read_only=True, help_text="day, month or year: what the text states.")
-    end_date = serializers.DateField(read_only=True, allow_null=True)
-    end_precision = serializers.CharField(read_only=True)
+    start_date = serializers.DateField(read_only=True, help_text=(
+        "Deprecated name (kept in v1): the first day the event may start; read `date_start` with "
+        "`date_precision` and `date_label` (an event known to the year starts on 1 January here)."))
+    start_precision = serializers.CharField(read_only=True, help_text=(
+        "Deprecated name (kept in v1): day, month or year: what the text states of the start."))
+    end_date = serializers.DateField(read_only=True, allow_null=True, help_text=(
+        "Deprecated name (kept in v1): the end as stated (its first day); read `date_end`."))
+    end_precision = serializers.CharField(read_only=True, help_text="Deprecated name (kept in v1): the end's precision.")
+    date_start = serializers.DateField(read_only=True, help_text=(
+        "First day the event may cover (as `date_start` of a project status)."))
+    date_end = serializers.DateField(read_only=True, help_text=(
+        "Last day the event may cover: the end of its end date, or of its start date when no end is stated, "
+        "at their precision (an event of \"2025\" covers 2025-01-01 to 2025-12-31)."))
+    date_precision = serializers.CharField(read_only=True, help_text=(
+        "day, month, year, or period (years): the precision of the event's dates, the coarser of start and end."))
+    date_label = serializers.CharField(read_only=True, help_text=(
+        "The event's date as precise as it is known: `2025`, `2025-03`, `2025-08-20/2025-08-24`, `2022–2026`. "
+        "Show this, not `date_start`, when `date_precision` is not `day`."))
+    start_label = serializers.CharField(read_only=True, help_text="The start as precise as it is known (`2025`).")
+    end_label = serializers.CharField(read_only=True, help_text="The end as precise as it is known; empty without one.")
     status = serializers.CharField(read_only=True, help_text="`held` or `planned`.")
     region = serializers.CharField(source="region.code", read_only=True,
                                    help_text="Region code; the region object with `expand=region`.")

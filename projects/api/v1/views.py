@@ -33,7 +33,6 @@ class ProjectViewSet(WritableMixin, PublicViewSet):
     selector = staticmethod(selectors.project_list)
     serializer_class = ProjectSerializer
     filterset_class = ProjectFilterSet
-    lookup_field = "slug"
     cache_models = PROJECT_TABLES
 
 
@@ -48,14 +47,13 @@ class ProjectStatusViewSet(WritableMixin, PublicViewSet):
     selector = staticmethod(selectors.project_status_list)
     serializer_class = ProjectStatusSerializer
     filterset_class = ProjectStatusFilterSet
-    lookup_field = "uid"
     cache_models = (ProjectStatus, Project, Citation, Source)
 
 
 @extend_schema_view(list=extend_schema(summary="List a project's timeline"))
 class ProjectTimelineViewSet(ProjectStatusViewSet):
     entity = "project_timeline"
-    parent = Parent(Project, "slug", "project", "project", "project")
+    parent = Parent(Project, "project", "project", "project")
 
 
 @extend_schema_view(
@@ -68,20 +66,19 @@ class EventViewSet(WritableMixin, PublicViewSet):
     selector = staticmethod(selectors.event_list)
     serializer_class = EventSerializer
     filterset_class = EventFilterSet
-    lookup_field = "slug"
     cache_models = EVENT_TABLES
 
 
 @extend_schema_view(list=extend_schema(summary="List a project's events"))
 class ProjectEventViewSet(EventViewSet):
     entity = "project_events"
-    parent = Parent(Project, "slug", "project", "project", "project")
+    parent = Parent(Project, "project", "project", "project")
 
 
 @extend_schema_view(list=extend_schema(summary="List the events of a series"))
 class EventSeriesEventViewSet(EventViewSet):
     entity = "event_series_events"
-    parent = Parent(EventSeries, "slug", "series", "event series", "event")
+    parent = Parent(EventSeries, "series", "event series", "event")
 
 
 @extend_schema_view(list=extend_schema(summary="List event series", description="Recurring events (an expo every year)."),
@@ -92,5 +89,4 @@ class EventSeriesViewSet(WritableMixin, PublicViewSet):
     selector = staticmethod(selectors.event_series_list)
     serializer_class = EventSeriesSerializer
     filterset_class = EventSeriesFilterSet
-    lookup_field = "slug"
     cache_models = (EventSeries,)

@@ -27,7 +27,10 @@ def test_an_observation_as_the_api_writes_it(world):
     assert {k: v for k, v in snap.items() if k not in ("created_at", "updated_at")} == {
         "uid": str(obs.uid), "indicator": "grain-output", "region": "changchun", "period_start": "2024-01-01",
         "period_end": "2024-12-31", "period_label": "2024", "kind": "actual", "comparator": "exact",
-        "value": "259.9", "unit": "亿斤", "citations": uids, "deleted_at": None}
+        "value": "259.9", "unit": "亿斤", "citations": uids, "deleted_at": None,
+        # issue 14: what a value states, disputes, the text's assessment, a Chinese numeral as written
+        "value_as_written": "", "measure": "level", "disputed": False, "preferred": True, "dispute_note": "",
+        "assessment": "", "assessment_period_start": None, "assessment_period_end": None}
     assert snap["created_at"].endswith("Z") and snap["updated_at"].endswith("Z")
     assert list(snap)[-3:] == ["created_at", "updated_at", "deleted_at"]
 

@@ -23,7 +23,6 @@ is allowed there).
 from __future__ import annotations
 
 import json
-import os
 import random
 import shutil
 import signal
@@ -45,8 +44,7 @@ ROOT = Path(settings.BASE_DIR)
 sys.path.insert(0, str(ROOT / "scripts"))
 import cluster as deployment  # noqa: E402  (scripts/cluster.py)
 
-ON_POSTGRES = os.environ.get("DATABASE_URL", "").startswith("postgres")
-pytestmark = [pytest.mark.postgres]
+pytestmark = [pytest.mark.postgres]  # the one PostgreSQL condition (tests/conftest.py)
 
 SHARED_CACHE_SECONDS = 1
 REPLICA_MAX_LAG = 3
@@ -139,8 +137,6 @@ def request(url: str, *, method: str = "GET", body=None, key: str | None = None,
 
 @pytest.fixture(scope="module")
 def running():
-    if not ON_POSTGRES:
-        pytest.skip("DATABASE_URL does not point at PostgreSQL: the cluster tests run in the PostgreSQL run")
     missing = [name for name, found in (("PostgreSQL's server binaries", deployment.postgres_bindir()),
                                         ("redis-server", shutil.which("redis-server")),
                                         ("nginx", deployment.nginx_binary())) if not found]

@@ -3,15 +3,12 @@
 from __future__ import annotations
 
 import datetime as dt
-import os
 
 import pytest
 from django.db import connection
 
 pytestmark = [
-    pytest.mark.postgres,
-    pytest.mark.skipif(not os.environ.get("DATABASE_URL", "").startswith("postgres"),
-                       reason="the timestamptz loader is PostgreSQL's (set DATABASE_URL=postgres://...)"),
+    pytest.mark.postgres,  # the timestamptz loader is PostgreSQL's (tests/conftest.py skips it elsewhere)
     pytest.mark.django_db,
 ]
 

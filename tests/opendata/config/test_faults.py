@@ -38,9 +38,6 @@ from django.conf import settings
 from tests.opendata.config.test_resilience import Blackhole
 
 ROOT = Path(settings.BASE_DIR)
-ON_POSTGRES = os.environ.get("DATABASE_URL", "").startswith("postgres")
-needs_postgres = pytest.mark.skipif(not ON_POSTGRES, reason="DATABASE_URL does not point at PostgreSQL: the "
-                                                            "fault tests of a database run in the PostgreSQL run")
 
 CONNECT_TIMEOUT = 3  # the default of DATABASE_CONNECT_TIMEOUT
 SLACK = 2.0          # a loaded 2-core machine: process scheduling, gunicorn's accept loop
@@ -145,8 +142,6 @@ class Cluster:
 
 @pytest.fixture(scope="module")
 def cluster():
-    if not ON_POSTGRES:
-        pytest.skip("DATABASE_URL does not point at PostgreSQL")
     bindir = postgres_bindir()
     if bindir is None:
         pytest.skip("PostgreSQL's server binaries (initdb, pg_ctl) are not installed")
@@ -242,7 +237,6 @@ MODES = {"persistent connections": {}, "pool": {"DATABASE_POOL": "true"}}
 
 # -- the database stops and starts again -------------------------------------------------------------------
 
-@needs_postgres
 @pytest.mark.postgres
 @pytest.mark.parametrize("mode", MODES)
 @pytest.mark.parametrize("outage", ["requests during the outage", "no request during the outage"])
@@ -276,7 +270,6 @@ def test_the_database_stops_503_fast_then_it_starts_and_no_request_fails(cluster
 
 # -- a statement held up -----------------------------------------------------------------------------------
 
-@needs_postgres
 @pytest.mark.postgres
 @pytest.mark.parametrize("timeouts", [{"DATABASE_LOCK_TIMEOUT": "1"},
                                       {"DATABASE_LOCK_TIMEOUT": "0", "DATABASE_STATEMENT_TIMEOUT": "1"}],

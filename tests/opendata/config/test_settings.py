@@ -68,8 +68,7 @@ def test_cors_exposes_the_rate_limit_and_authentication_headers():
     assert {"Retry-After", "RateLimit", "RateLimit-Policy", "WWW-Authenticate"} <= set(settings.CORS_EXPOSE_HEADERS)
 
 
-@pytest.mark.skipif(not os.environ.get("DATABASE_URL", "").startswith("postgres"),
-                    reason="DATABASE_URL does not point at PostgreSQL")
+@pytest.mark.postgres
 @pytest.mark.django_db
 def test_runs_on_postgresql_through_psycopg3():
     assert connection.vendor == "postgresql"

@@ -55,8 +55,10 @@ def test_every_quote_is_verbatim_at_its_offset():
 
 
 def test_every_observation_value_appears_in_each_of_its_quotes_as_written():
+    # A number written in Chinese numerals appears as written (`value_as_written`: 万 in 超万亿); that it
+    # reads as the value is test_fixture_audit's.
     bad = [(rid, o["value"], c["quote"]) for rid, _i, o in OBSERVATIONS for c in o["citations"]
-           if o["value"].lstrip("-") not in c["quote"]]
+           if (o.get("value_as_written") or o["value"].lstrip("-")) not in c["quote"]]
     assert not bad, bad[:10]
 
 
@@ -70,13 +72,18 @@ def test_every_observation_period_lies_within_what_each_cited_source_covers():
     assert not bad, bad[:10]
 
 
+def _fact(ind, o):
+    return (ind["code"], o.get("region", "changchun"), parse_period(o["period"]).start, parse_period(o["period"]).end,
+            o["kind"], o.get("comparator", "exact"))
+
+
 def test_no_two_observations_state_the_same_fact():
-    keys = Counter(
-        (ind["code"], o.get("region", "changchun"), parse_period(o["period"]).start, parse_period(o["period"]).end,
-         o["kind"], o.get("comparator", "exact"))
-        for _rid, ind, o in OBSERVATIONS
-    )
+    """One preferred figure per fact; a figure of another source that disagrees is kept beside it only as a
+    disputed alternative (preferred: false) with another value (issue 14)."""
+    keys = Counter(_fact(ind, o) for _rid, ind, o in OBSERVATIONS if o.get("preferred", True))
     assert [k for k, n in keys.items() if n > 1] == []
+    alternatives = Counter((_fact(ind, o), o["value"]) for _rid, ind, o in OBSERVATIONS if not o.get("preferred", True))
+    assert [k for k, n in alternatives.items() if n > 1] == []
 
 
 def test_indicator_codes_and_slugs_are_unique():
@@ -150,7 +157,8 @@ def test_grain_output_lines_up_across_documents():
 @pytest.mark.parametrize("code, expected", [
     ("gdp-growth", {("2020", "target"), ("2024", "actual"), ("2025", "target")}),
     ("new-urban-jobs", {("2020", "target"), ("2024", "actual"), ("2025", "target")}),
-    ("rural-labour-transferred-employment", {("2019", "actual"), ("2024", "actual"), ("2025", "target")}),
+    # The 2025 target counts person-times (万人次), not persons: another indicator (issue 14).
+    ("rural-labour-transferred-employment", {("2019", "actual"), ("2024", "actual")}),
     ("high-tech-enterprises", {("2022/2026", "target"), ("2024", "actual"), ("2025", "target")}),
 ])
 def test_results_and_targets_of_different_documents_share_a_code(code, expected):

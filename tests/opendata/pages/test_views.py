@@ -244,7 +244,9 @@ def test_an_unknown_or_deleted_record_has_no_page(client):
 def test_pages_read_in_a_number_of_queries_independent_of_the_data(client, django_assert_max_num_queries):
     with django_assert_max_num_queries(12):
         client.get("/indicators/gdp-growth/")
-    with django_assert_max_num_queries(20):
+    # the status facet counts each status through the FilterSet (one query per status of the schema: 8
+    # since issue 14 added approved, selected, trial_operation): bounded by the schema, not by the rows
+    with django_assert_max_num_queries(30):
         client.get("/projects/?topic=transport")
     with django_assert_max_num_queries(12):
         client.get("/sources/2025-work-report-plan/")

@@ -38,7 +38,6 @@ class SourceViewSet(WritableMixin, PublicViewSet):
     selector = staticmethod(lambda: selectors.source_list())
     serializer_class = SourceSerializer
     filterset_class = SourceFilterSet
-    lookup_field = "slug"
     cache_models = (Source,)
 
     def get_queryset(self):
@@ -99,7 +98,7 @@ class RegionViewSet(WritableMixin, PublicViewSet):
                                        description="Regions directly below the region in the URL."))
 class RegionChildrenViewSet(RegionViewSet):
     entity = "region_children"
-    parent = Parent(Region, "code", "parent", "region", "region")
+    parent = Parent(Region, "parent", "region", "region")
 
 
 @extend_schema_view(list=extend_schema(summary="List topics"), retrieve=extend_schema(summary="Get a topic"))
@@ -121,5 +120,4 @@ class UnitViewSet(WritableMixin, PublicViewSet):
     selector = staticmethod(lambda: selectors.unit_list(include_deleted=True))
     serializer_class = UnitSerializer
     filterset_class = UnitFilterSet
-    lookup_field = "symbol"
     cache_models = (Unit,)

@@ -5,7 +5,9 @@ from __future__ import annotations
 from django.core.management.base import BaseCommand
 from django.db.models import Count, Q
 
-from indicators.models import Indicator, Observation
+from indicators.models import Indicator, Observation, TargetState
+from indicators.selectors import target_list, targets_evaluated
+from opendata.loader.curation import Quotes, coverage, left_out
 from opendata.catalogue.models import Citation, Source, Topic
 from projects.models import Event, Project, ProjectStatus
 
@@ -54,6 +56,8 @@ class Command(BaseCommand):
                 f"| {Event.objects.alive().filter(citations__source=src).distinct().count()} |"
             )
 
+        out += self.coverage()
+
         out += ["", "## Per topic", "", "| topic | indicators | observations | projects |", "|---|---|---|---|"]
         topics = Topic.objects.alive().annotate(
             n_ind=Count("indicators", filter=Q(indicators__deleted_at__isnull=True), distinct=True),
@@ -92,6 +96,9 @@ class Command(BaseCommand):
         for ind in both:
             out.append(f"| {ind.code} | {ind.name_en} ({ind.name_zh}) | {ind.n_actual} | {ind.n_target} |")
 
+        out += self.targets()
+        out += self.disputes()
+
         garbled = Citation.objects.alive().filter(garbled=True).select_related("source")
         out += ["", f"## Records citing a garbled passage ({garbled.count()} citations)", "",
                 "These quotes read correctly on their own but stand in a column-interleaved stretch of the source; "
@@ -107,3 +114,69 @@ class Command(BaseCommand):
             quote = c.quote.replace("\n", " ").replace("|", "\\|")
             out.append(f"| {c.source.slug} | {c.offset} | {quote} | {'; '.join(recs)} |")
         return out
+
+    def coverage(self) -> list[str]:
+        """The quantitative statements of each source text, captured or left out with a reason
+        (opendata.loader.curation; `manage.py curation_coverage` lists them one by one)."""
+        from django.conf import settings
+
+        quotes = Quotes.of_database()
+        explanations = left_out(settings.BASE_DIR / "docs" / "fixtures.md")
+        out = ["", "## Coverage of the source texts", "",
+               "Quantitative statements (a number in digits or Chinese numerals with its unit) of each text: "
+               "captured by an observation, or listed with the reason it is left out in docs/fixtures.md "
+               "(\"Statements left out\"). `python manage.py curation_coverage --all` lists them.", "",
+               "| source | statements | captured | left out with a reason | inside another fact's quote only "
+               "| unexplained |", "|---|---|---|---|---|---|"]
+        for src in Source.objects.alive().order_by("date", "slug"):
+            cov = coverage(quotes, src.slug, src.text, explanations)
+            out.append(f"| {src.slug} | {cov.total} | {len(cov.captured)} | {len(cov.explained)} | {len(cov.cited)} "
+                       f"| {len(cov.unexplained)} |")
+        return out
+
+    def targets(self) -> list[str]:
+        """Every target's state, and the targets with results within their period (indicators.selectors)."""
+        targets = list(target_list().alive().order_by("indicator__code", "region__code", "period_start", "id"))
+        evaluated = targets_evaluated(targets)
+        counts = {state: 0 for state in TargetState.values}
+        for tr in evaluated.values():
+            counts[tr.evaluation.state] += 1
+        out = ["", f"## Targets and their state ({len(targets)} targets)", "",
+               "Computed from the preferred results within each target's period (`GET /api/v1/targets/`).", "",
+               "| state | targets |", "|---|---|"]
+        out += [f"| {state} | {n} |" for state, n in counts.items()]
+        with_results = [t for t in targets if evaluated[t.pk].evaluation.results]
+        out += ["", f"### Targets with results within their period ({len(with_results)})", "",
+                "| indicator | region | period | target | measure | results | progress | state | why |",
+                "|---|---|---|---|---|---|---|---|---|"]
+        for t in with_results:
+            ev = evaluated[t.pk].evaluation
+            results = ", ".join(f"{r.period_label}: {_num(r.value)} {r.unit.symbol}" for r in ev.results)
+            progress = _num(ev.progress) if ev.progress is not None else ""
+            out.append(f"| {t.indicator.code} | {t.region.code} | {t.period_label} | {t.comparator} {_num(t.value)} "
+                       f"{t.unit.symbol} | {t.measure} | {results} | {progress} | {ev.state} | {ev.state_reason} |")
+        stated = (Observation.objects.alive().filter(assessment=Observation.Assessment.ACHIEVED_EARLY)
+                  .select_related("indicator", "unit").prefetch_related("citations").order_by("indicator__code", "id"))
+        out += ["", f"### Goals the text says were achieved early ({len(stated)})", "",
+                "| indicator | result | goal period | quote |", "|---|---|---|---|"]
+        for o in stated:
+            quote = " / ".join(c.quote.replace("\n", " ") for c in o.citations.all() if "提前" in c.quote)
+            out.append(f"| {o.indicator.code} | {o.period_label}: {_num(o.value)} {o.unit.symbol} "
+                       f"| {o.assessment_period_start.year}–{o.assessment_period_end.year} | {quote} |")
+        return out
+
+    def disputes(self) -> list[str]:
+        rows = (Observation.objects.alive().filter(disputed=True).select_related("indicator", "unit")
+                .prefetch_related("citations__source").order_by("indicator__code", "period_start", "-preferred", "id"))
+        out = ["", f"## Disputed facts ({len(rows)} figures)", "",
+               "Every figure is kept with its citations; `mrv` and the targets read the preferred one.", "",
+               "| indicator | period | figure | preferred | source | note |", "|---|---|---|---|---|---|"]
+        for o in rows:
+            sources = ", ".join(sorted({c.source.slug for c in o.citations.all()}))
+            out.append(f"| {o.indicator.code} | {o.period_label} | {o.comparator} {_num(o.value)} {o.unit.symbol} "
+                       f"| {'yes' if o.preferred else 'no'} | {sources} | {o.dispute_note} |")
+        return out
+
+
+def _num(value) -> str:
+    return format(value.normalize(), "f")

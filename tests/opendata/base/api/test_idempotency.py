@@ -113,13 +113,12 @@ def test_a_key_committed_by_another_process_is_replayed(client, key):
     assert again.json()["name_en"] == "as answered the first time" and first.json()["name_en"] == "Transport"
 
 
+@pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
 def test_concurrent_retries_write_once(key, monkeypatch):
     """Two requests with the same key at once, each on its own database connection: the second waits
     for the first's transaction (the unique key), then replays its answer. PostgreSQL only: the test
     database of SQLite is in memory, shared by threads that would lock each other out."""
-    if connection.vendor != "postgresql":
-        pytest.skip("needs PostgreSQL (DATABASE_URL): concurrent transactions on one test database")
     import dataclasses
     import time
 

@@ -210,6 +210,41 @@ def test_malformed_bodies_and_parameters(client, key):
     assert not Change.objects.filter(key__in=["x", "transport"]).exists()
 
 
+def test_an_empty_body_and_an_if_none_match_other_than_star_are_400s(client, key):
+    """Found by the contract fuzzing: a PUT without a body, with an If-Match naming no record, was a 412
+    (an empty body is refused first now; a PATCH's may be empty), and `If-None-Match: "x"` (the contract takes only `*`) was ignored."""
+    topics = BY_COLLECTION["topics"]
+    for method, url in (("POST", topics.url()), ("PUT", topics.url("fuzz-empty")),
+                        ("POST", "/api/v1/observations/bulk/")):
+        empty = problem(call(client, method, url, raw=b"", key=key, **{"If-Match": '"4c1d2e3f5a6b7c8d9e0f"'}), 400)
+        assert empty["type"].endswith("/malformed-body") and "empty" in empty["detail"], (method, url)
+    # A PATCH's body is optional (the contract): none changes nothing.
+    with new_changes() as changes:
+        unchanged = call(client, "PATCH", topics.url("agriculture"), raw=b"", key=key, **{"If-Match": "*"})
+    assert unchanged.status_code == 200 and unchanged.json()["code"] == "agriculture" and changes == []
+    other = problem(call(client, "PUT", topics.url("fuzz-none-match"), {"name_zh": "测试", "name_en": "Fuzz"}, key=key,
+                         **{"If-None-Match": '"abc"'}), 400)
+    assert [p["name"] for p in other["invalid_params"]] == ["If-None-Match"]
+    assert h.get(client, topics.url("fuzz-none-match")).status_code == 404
+
+
+def test_a_nul_character_anywhere_in_a_body_is_a_422_naming_its_field(client, key):
+    """Found by the contract fuzzing on PostgreSQL (which can neither store nor compare U+0000): a NUL in a
+    reference or a text was a 500 there. Refused before any query, on every database, field by field."""
+    r = problem(call(client, "PUT", "/api/v1/indicators/fuzz-nul/", {
+        "name_zh": "测试\x00", "name_en": "Fuzz", "topic": "agri\x00culture", "unit": "亿斤"}, key=key), 422)
+    assert {e["field"] for e in r["errors"]} == {"name_zh", "topic"}
+    assert all("NUL" in e["message"] for e in r["errors"])
+    rows = [{"indicator": "grain-output", "region": "changchun", "period_start": "2025-01-01",
+             "period_end": "2025-12-31", "period_label": "2025", "kind": "actual", "value": "1",
+             "citations": [{"source": "report-2025", "offset": 0, "quote": "\x00"}]}]
+    bulk = problem(call(client, "POST", "/api/v1/observations/bulk/", {"rows": rows}, key=key), 422)
+    assert [(e["index"], e["field"]) for e in bulk["errors"]] == [(0, "citations[0].quote")]
+    assert problem(call(client, "POST", "/api/v1/topics/", {"code": "x\x00", "name_zh": "测", "name_en": "X"},
+                        key=key), 422)["errors"][0]["field"] == "code"
+    assert h.get(client, "/api/v1/indicators/fuzz-nul/").status_code == 404
+
+
 def test_malformed_json_needs_no_key_to_be_refused_after_the_key_check(client, world):
     """The key is checked first: without one, a bad body is still a 401."""
     assert call(client, "POST", "/api/v1/topics/", raw=b"{").status_code == 401

@@ -86,12 +86,14 @@ def test_regions_children_and_observations(client, data):
 
 def test_topics_and_units(client, data):
     result = gql(client, """{ topic(code: "agriculture") { indicators { nodes { code } } }
-        topics(code: "agriculture", q: "Agri") { nodes { code } } units(baseUnit: "CNY") { nodes { symbol factor } }
+        topics(code: "agriculture", q: "agriculture") { nodes { code } } units(baseUnit: "CNY") { nodes { symbol factor } }
         unit(symbol: "亿元") { nameEn } }""")
     assert keys(result["topic"]["indicators"], "code") == ["grain-output"]
     assert keys(result["topics"], "code") == ["agriculture"]
     assert keys(result["units"], "symbol") == ["亿元"]
     assert result["unit"] == {"nameEn": "hundred million yuan"}
+    # A Latin term matches whole words (issue 14: `metro` is not Metropolitan), so a fragment finds nothing.
+    assert keys(gql(client, '{ topics(q: "Agri") { nodes { code } } }')["topics"], "code") == []
 
 
 def test_citation_node(client, data):
