@@ -6,8 +6,8 @@ CPU is not in it) and the SQL statements per row.
 
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/od_bench .venv/bin/python bench/bulk_bench.py
 
-It uses the rows and the source of `bench/wrk_bench.py`'s bulk scenario (the synthetic data must be
-built: `make bench` or `bench/run.py` once).
+It uses the rows and the source of `bench/wrk_bench.py`'s bulk scenario, in the database `make bench`
+builds (built here on a first run, which takes minutes).
 """
 
 from __future__ import annotations
@@ -34,6 +34,8 @@ def main() -> None:
 
     django.setup()
     from django.db import connection, transaction
+
+    run.build(1_000_000)  # migrates; reuses the synthetic data when it is there (builds it otherwise)
 
     from indicators.services import observation_bulk_upsert
 
