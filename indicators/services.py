@@ -34,7 +34,7 @@ from indicators.models import Indicator, Observation
 from indicators.numerals import parse_chinese_numeral
 from opendata.base.models import decimal_text, natural_uid
 from opendata.base.services import Problem, Write, WriteError
-from opendata.base.writers import Writer, depends_on
+from opendata.base.writers import Writer, cached_references, depends_on, reference_cache
 from opendata.catalogue.models import Source, SourcePeriod
 from opendata.catalogue.services import CitedWriter
 
@@ -106,14 +106,25 @@ def dispute_problems(*, disputed: bool, preferred: bool, dispute_note: str, asse
 
 
 def _covers(source_ids) -> dict[int, tuple[str, list[tuple[dt.date, dt.date]]]]:
-    """(slug, periods) of each source, in one query."""
+    """(slug, periods) of each source, in two queries (none for sources already read in the current
+    `cached_references()` block: a bulk upsert does not change sources)."""
+    cache = reference_cache()
+    wanted = set(source_ids)
     out: dict[int, tuple[str, list]] = {}
-    for source_id, slug in Source.objects.filter(pk__in=set(source_ids)).values_list("pk", "slug"):
-        out[source_id] = (slug, [])
-    for source_id, start, end in SourcePeriod.objects.filter(source_id__in=out).values_list("source_id", "start",
-                                                                                             "end"):
-        out[source_id][1].append((start, end))
-    return out
+    if cache is not None:
+        out = {pk: cache[("covers", pk)] for pk in wanted if ("covers", pk) in cache}
+        wanted -= set(out)
+    if not wanted:
+        return out
+    read: dict[int, tuple[str, list]] = {}
+    for source_id, slug in Source.objects.filter(pk__in=wanted).values_list("pk", "slug"):
+        read[source_id] = (slug, [])
+    for source_id, start, end in SourcePeriod.objects.filter(source_id__in=read).values_list("source_id", "start",
+                                                                                              "end"):
+        read[source_id][1].append((start, end))
+    if cache is not None:
+        cache.update({("covers", pk): v for pk, v in read.items()})
+    return {**out, **read}
 
 
 class ObservationWriter(CitedWriter):
@@ -219,7 +230,7 @@ def observation_bulk_upsert(*, rows: Sequence[Mapping], actor: str) -> list[Writ
     errors: list[dict] = []
     writes: list[Write] = []
     seen: dict[object, int] = {}
-    with transaction.atomic():
+    with transaction.atomic(), cached_references():
         for i, row in enumerate(rows):
             try:
                 write = OBSERVATION.upsert(data=row, actor=actor)

@@ -9,9 +9,11 @@ exposes its verbs as plain keyword-only functions (`topic_create(*, data, actor)
 
 from __future__ import annotations
 
+import contextvars
 import datetime as dt
 import uuid
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from contextlib import contextmanager
 from decimal import Decimal
 
 from django.core.exceptions import ValidationError
@@ -94,6 +96,37 @@ def depends_on(model: type[PublicModel]):
         return check
 
     return register
+
+
+# -- references read once per bulk write ------------------------------------------------------------
+
+_REFERENCES: contextvars.ContextVar[dict | None] = contextvars.ContextVar("references", default=None)
+
+
+@contextmanager
+def cached_references() -> Iterator[dict]:
+    """Within the block, a reference (`Writer.resolve`) to the same record is read from the database
+    once: a bulk write of many rows citing the same few indicators, regions and sources. The block
+    must be one transaction; a record of a model saved inside it (`Writer._save`) drops that model's
+    cached records, so a later reference reads it again. The dict is also for what the writers
+    derive from referenced records (`reference_cache()`), under keys of their own."""
+    token = _REFERENCES.set({})
+    try:
+        yield _REFERENCES.get()
+    finally:
+        _REFERENCES.reset(token)
+
+
+def reference_cache() -> dict | None:
+    """The current `cached_references()` block's dict (None outside one)."""
+    return _REFERENCES.get()
+
+
+def _forget(model: type) -> None:
+    cache = _REFERENCES.get()
+    if cache:
+        for key in [k for k in cache if isinstance(k, tuple) and k and k[0] is model]:
+            del cache[key]
 
 
 # -- the engine --------------------------------------------------------------------------------------
@@ -276,10 +309,16 @@ class Writer:
         elif _is_key(value):
             if isinstance(value, str) and "\x00" in value:
                 raise WriteError.one(field, f"unknown {model.resource}: {nul_problems(value)[0].message}")
-            try:
-                record = model._base_manager.filter(**{model.public_key: value}).first()
-            except (ValidationError, ValueError):
-                record = None
+            cache = _REFERENCES.get()
+            cached = (model, str(value))
+            record = cache.get(cached) if cache is not None else None
+            if record is None:
+                try:
+                    record = model._base_manager.filter(**{model.public_key: value}).first()
+                except (ValidationError, ValueError):
+                    record = None
+                if record is not None and cache is not None:
+                    cache[cached] = record
             if record is None:
                 raise WriteError.one(field, f"unknown {model.resource} {value!s}")
         else:
@@ -416,6 +455,7 @@ class Writer:
 
     # -- saving --------------------------------------------------------------------------------
     def _save(self, record: PublicModel) -> None:
+        _forget(type(record))
         try:
             with transaction.atomic():
                 record.save()
@@ -427,7 +467,9 @@ class Writer:
 
     def _store(self, record, links: dict[str, list], parts: dict[str, list[dict]], *, before: dict | None) -> None:
         for name, items in links.items():
-            if before is None or sorted(before[name]) != sorted(r.public_id for r in items):
+            if before is None:  # a new record has no links to read and replace
+                getattr(record, name).add(*items)
+            elif sorted(before[name]) != sorted(r.public_id for r in items):
                 getattr(record, name).set(items)
         for name, rows in parts.items():
             rel = self.parts[name]
@@ -465,9 +507,10 @@ class Writer:
             raise WriteError(problems)
 
     # -- the verbs -----------------------------------------------------------------------------
-    def create(self, *, data: Mapping, actor: str) -> Write:
+    def create(self, *, data: Mapping, actor: str, _absent: object = None) -> Write:
+        """(`_absent`: upsert's call, inside its savepoint, having found no record with this key.)"""
         recorder = ChangeRecorder(actor=actor)
-        with transaction.atomic():
+        with transaction.atomic(savepoint=_absent is None):
             values, links, parts, nested = self.parse(data, record=None, partial=False, actor=actor)
             record = self.model(**values)
             parts = {n: [part_snapshot(r, self.parts[n]) for r in rows] for n, rows in parts.items()}
@@ -479,7 +522,8 @@ class Writer:
                     raise WriteError.one(self.model.public_key, (
                         f"is derived from the {self.resource}'s {', '.join(self.identity)}: {uid}, not {given}"))
                 setattr(record, self.model.public_key, uid)
-            existing = self.find(getattr(record, self.model.public_key))
+            key = getattr(record, self.model.public_key)
+            existing = None if _absent is not None and str(_absent) == str(key) else self.find(key)
             if existing is not None:
                 deleted = existing.deleted_at is not None
                 raise RecordExists.one(self.model.public_key, (
@@ -495,10 +539,12 @@ class Writer:
             return Write(record, change)
 
     def update(self, *, key: object, data: Mapping, actor: str, partial: bool = True,
-               expected_version: str | None = None, revive: bool = False) -> Write:
+               expected_version: str | None = None, revive: bool = False, _record: PublicModel | None = None
+               ) -> Write:
+        """(`_record`: upsert's call, inside its savepoint, with the record it read locked.)"""
         recorder = ChangeRecorder(actor=actor)
-        with transaction.atomic():
-            record = self.get(key, live=not revive)
+        with transaction.atomic(savepoint=_record is None):
+            record = self.get(key, live=not revive) if _record is None else _record
             self.check_version(record, expected_version)
             current_links, current_parts = self._current(record)
             before = self._snapshot(record, recorder, current_links, current_parts)
@@ -541,10 +587,12 @@ class Writer:
             if key is None and isinstance(data, Mapping):
                 key = self.natural_key_of(data, actor=actor)
             existing = self.find(key, lock=True) if key is not None else None
+            # create and update run inside this block's savepoint (an error rolls back to it) and do not
+            # read again what was just read
             if existing is None:
-                return self.create(data=data, actor=actor)
+                return self.create(data=data, actor=actor, _absent=key)
             return self.update(key=key, data={**data, self.model.public_key: existing.public_id}, actor=actor,
-                               partial=False, revive=True)
+                               partial=False, revive=True, _record=existing)
 
     def natural_key_of(self, data: Mapping, *, actor: str) -> object | None:
         """The uid the data's record would get (None when the data cannot say)."""

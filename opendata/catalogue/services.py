@@ -32,7 +32,7 @@ from decimal import Decimal
 
 from opendata.base.models import natural_uid
 from opendata.base.services import Problem, Write
-from opendata.base.writers import Writer
+from opendata.base.writers import Writer, reference_cache
 from opendata.catalogue.models import Citation, Region, Source, Topic, Unit
 
 # -- the rules -----------------------------------------------------------------------------------------
@@ -162,9 +162,17 @@ def citation_ensure(*, data: Mapping, actor: str) -> Citation:
     """The live citation {"source", "offset", "quote", "garbled"?}: found by its uid, restored when
     deleted, created when new (each with its change entry); `garbled`, when given, is set."""
     uid = CITATION.natural_key_of(data, actor=actor)
-    existing = CITATION.find(uid) if uid is not None else None
+    cache = reference_cache()  # within a bulk write: a citation read live stays so until a citation is saved
+    cached = (Citation, str(uid))
+    existing = cache.get(cached) if cache is not None and uid is not None else None
+    if existing is None:
+        existing = CITATION.find(uid) if uid is not None else None
     if existing is None:
         return CITATION.create(data=data, actor=actor).record
+    if existing.deleted_at is None and "garbled" not in data:  # nothing to change: the record as read
+        if cache is not None:
+            cache[cached] = existing
+        return existing
     if existing.deleted_at is not None:
         CITATION.restore(key=uid, actor=actor)
     if "garbled" in data:
