@@ -1,4 +1,4 @@
-"""`python manage.py curation_coverage`: the quantitative statements of each source text that no fact
+"""`DEBUG=true .venv/bin/python manage.py curation_coverage`: the quantitative statements of each source text that no fact
 captures and docs/fixtures.md does not explain (docs/curation.md)."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""`python manage.py curation_draft TEXT --source SLUG`: candidate facts of a new source text, as a draft file
+"""`DEBUG=true .venv/bin/python manage.py curation_draft TEXT --source SLUG`: candidate facts of a new source text, as a draft file
 for a curator to review (docs/curation.md)."""
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from opendata.loader.curation import candidates
 
-HEADER = """# Candidate facts of {file}, proposed by `python manage.py curation_draft` for source `{slug}`.
+HEADER = """# Candidate facts of {file}, proposed by `DEBUG=true .venv/bin/python manage.py curation_draft` for source `{slug}`.
 # Not a fixture draft: nothing here is checked or loaded. For each candidate, a curator
 #   - keeps it or deletes it (a threshold in a name, a slogan, a heading is no fact),
 #   - names its indicator (grep fixtures/drafts/README.md and fixtures/drafts/*.yaml for the code in use),

@@ -125,7 +125,7 @@ class Command(BaseCommand):
         out = ["", "## Coverage of the source texts", "",
                "Quantitative statements (a number in digits or Chinese numerals with its unit) of each text: "
                "captured by an observation, or listed with the reason it is left out in docs/fixtures.md "
-               "(\"Statements left out\"). `python manage.py curation_coverage --all` lists them.", "",
+               "(\"Statements left out\"). `DEBUG=true .venv/bin/python manage.py curation_coverage --all` lists them.", "",
                "| source | statements | captured | left out with a reason | inside another fact's quote only "
                "| unexplained |", "|---|---|---|---|---|---|"]
         for src in Source.objects.alive().order_by("date", "slug"):
