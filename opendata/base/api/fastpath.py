@@ -263,10 +263,3 @@ def plan_of(view) -> Plan | None:
     expand = tuple(sorted(getattr(view, "expand", ()) or ()))
     return _cached_plan(view.get_serializer_class(), fields, expand, view.get_queryset().model, selector, selector)
 
-
-def plan_for_serializer(serializer_class, model, selector, fields=(), expand=()) -> Plan | None:
-    """The plan of `serializer_class` for these `fields`/`expand`, or None (not compilable, or the fast path
-    turned off: API_FAST_PATH)."""
-    if not getattr(settings, "API_FAST_PATH", True):
-        return None
-    return _cached_plan(serializer_class, tuple(fields), tuple(expand), model, selector, selector)
