@@ -9,7 +9,7 @@ from pathlib import Path
 from django.core.exceptions import ImproperlyConfigured
 
 from opendata.config.cache import cache_settings
-from opendata.config.database import database_settings
+from opendata.config.database import database_settings, env_bool, env_seconds
 from opendata.config.logs import logging_config
 from opendata.config.replicas import replica_databases, replica_urls
 
@@ -241,6 +241,13 @@ REST_FRAMEWORK = {
 # Plain JSON pages read as values and written by a plan compiled from the serializers
 # (opendata/base/api/fastpath.py); false: every page through DRF's serializers (the reference the tests compare).
 API_FAST_PATH = True
+# On PostgreSQL, CSV and NDJSON exports whose plan compiles to SQL are written by the database, one
+# `COPY (SELECT ...) TO STDOUT` (opendata/base/api/sqlexport.py); API_EXPORT_COPY=false: the fast path's
+# Python writer, reading keyset chunks (the reference the tests compare; a switch should the SQL ever be wrong).
+API_EXPORT_COPY = env_bool("API_EXPORT_COPY", True)
+# The statement timeout of that one COPY (seconds; 0: none): the export of the whole table is one statement,
+# and a slow client keeps it running, so DATABASE_STATEMENT_TIMEOUT (meant for pages) does not apply to it.
+EXPORT_STATEMENT_TIMEOUT = env_seconds("DATABASE_EXPORT_STATEMENT_TIMEOUT", 3600)
 
 SPECTACULAR_SETTINGS = {
     "TITLE": "Changchun Open Data API",

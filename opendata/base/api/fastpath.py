@@ -38,6 +38,7 @@ class Leaf:
     name: str
     column: str
     convert: Callable
+    field: object = None    # the serializer field (what opendata.base.api.sqlexport compiles to SQL)
 
 
 @dataclass
@@ -45,6 +46,7 @@ class Computed:
     name: str
     columns: tuple[str, ...]
     make: Callable  # (context, *values) -> value
+    field: object = None
 
 
 @dataclass
@@ -220,7 +222,7 @@ def compile_entries(serializer, model, prefix: str, prefetches: dict, plan: Plan
                 _concrete(_path(model, rel), last)
                 cols.append(prefix + "__".join([*rel, last]))
             plan.columns.extend(cols)
-            entries.append(Computed(name, tuple(cols), field.fast_value))
+            entries.append(Computed(name, tuple(cols), field.fast_value, field))
         elif isinstance(field, (serializers.SerializerMethodField, serializers.ListField, serializers.DictField,
                                 serializers.HiddenField, serializers.RelatedField, serializers.ManyRelatedField)):
             raise NotCompilable(name)
@@ -232,7 +234,7 @@ def compile_entries(serializer, model, prefix: str, prefetches: dict, plan: Plan
             _concrete(_path(model, rel), last)
             column = prefix + "__".join(field.source_attrs)
             plan.columns.append(column)
-            entries.append(Leaf(name, column, _convert(field)))
+            entries.append(Leaf(name, column, _convert(field), field))
     return entries
 
 

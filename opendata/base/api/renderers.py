@@ -229,9 +229,10 @@ def iterate_in_chunks(queryset, keys: list[SortKey], *, chunk: int = EXPORT_CHUN
 
 
 def export_response(*, fmt: str, serialize, chunks: Iterable[list], header: list[str], filename: str,
-                    bom: bool = False, url: str = ""):
+                    bom: bool = False, url: str = "", body: Iterable[bytes] | None = None):
     """Stream `chunks` of model rows, serialized chunk by chunk with `serialize(rows) -> list[dict]`
-    (XLSX, a zip, is built whole: bounded by a sheet's rows)."""
+    (XLSX, a zip, is built whole: bounded by a sheet's rows). `body`: the CSV or NDJSON bytes already
+    written (by PostgreSQL, opendata.base.api.sqlexport), BOM and header included; same headers."""
     def records():
         for rows in chunks:
             yield from serialize(rows)
@@ -248,14 +249,15 @@ def export_response(*, fmt: str, serialize, chunks: Iterable[list], header: list
         response["Content-Disposition"] = f'attachment; filename="{filename}.xlsx"'
         return response
     if fmt == "csv":
-        def body():
+        def lines():
             if bom:
                 yield "\ufeff"
             yield from csv_lines(header, (flatten(r) for r in records()))
-        response = StreamingHttpResponse((s.encode() for s in body()), content_type=f"{CSV_MEDIA_TYPE}; charset=utf-8")
+        response = StreamingHttpResponse(body if body is not None else (s.encode() for s in lines()),
+                                         content_type=f"{CSV_MEDIA_TYPE}; charset=utf-8")
         response["Content-Disposition"] = f'attachment; filename="{filename}.csv"'
     else:
-        response = StreamingHttpResponse((ndjson_line(r).encode() for r in records()),
+        response = StreamingHttpResponse(body if body is not None else (ndjson_line(r).encode() for r in records()),
                                          content_type=NDJSON_MEDIA_TYPE)
         response["Content-Disposition"] = f'inline; filename="{filename}.ndjson"'
     return response

@@ -66,6 +66,12 @@ class LinkField(serializers.Field):
     def fast_value(self, context, key):
         return link(context.get("request"), self.route, key)
 
+    # An export written by PostgreSQL (opendata.base.api.sqlexport) writes fast_value in SQL, from the same columns.
+    def sql_value(self, context, key):
+        from opendata.base.api.sqlexport import link_sql
+
+        return link_sql(context.get("request"), self.route, key)
+
 
 class QuoteLinkField(LinkField):
     """A link to a source's text locating a quote with an RFC 5147 fragment (`#char=start,end`); the record
@@ -80,6 +86,12 @@ class QuoteLinkField(LinkField):
 
     def fast_value(self, context, key, offset, quote):
         return link(context.get("request"), self.route, key, fragment=f"char={offset},{offset + len(quote)}")
+
+    def sql_value(self, context, key, offset, quote):
+        from opendata.base.api.sqlexport import Sql, link_sql
+
+        return link_sql(context.get("request"), self.route, key, fragment=(
+            "char=", Sql("{}::text", offset), ",", Sql("({} + char_length({}))::text", offset, quote)))
 
 
 @extend_schema_field({"type": "string", "format": "decimal", "example": "259.9",

@@ -39,6 +39,7 @@ from opendata.base.api.renderers import (
     export_response,
     iterate_in_chunks,
 )
+from opendata.base.api.sqlexport import export_stream
 from opendata.base.api.versioning import add_deprecation_headers
 from opendata.base.filters import control_character
 from opendata.base.models import isoformat_utc
@@ -254,18 +255,24 @@ class PublicViewSet(ConditionalGetMixin, viewsets.GenericViewSet):
             if token := params.get("cursor"):
                 decode_cursor(token, scope=request.path, ordering=ordering, keys=keys, model=queryset.model)
             serialize = lambda rows: self.get_serializer(rows, many=True).data  # noqa: E731
+            serializer = self.get_serializer()
+            header, bom, body = columns(serializer), parse_bool("bom", request.query_params.get("bom")), None
             if (plan := plan_of(self)) is not None:  # the fast path: values, written by the compiled plan
                 context = self.get_serializer_context()
+                # On PostgreSQL, the same plan written by the database: one COPY (None if it cannot be).
+                body = export_stream(plan=plan, serializer=serializer, queryset=queryset, keys=keys, fmt=fmt,
+                                     context=context, header=header, bom=bom)
                 queryset = plan.read(queryset, extra=tuple(k.attr for k in keys))
                 serialize = lambda rows: plan.render(rows, context)  # noqa: E731
             return export_response(
                 fmt=fmt,
                 serialize=serialize,
                 chunks=iterate_in_chunks(queryset, keys),
-                header=columns(self.get_serializer()),
+                header=header,
                 filename=self.export_name or self.entity,
-                bom=parse_bool("bom", request.query_params.get("bom")),
+                bom=bom,
                 url=request.build_absolute_uri(),
+                body=body,
             )
         if fmt == "json" and (plan := plan_of(self)) is not None:
             # The fast path: rows as values, written by the plan compiled from the serializer (byte-identical).
