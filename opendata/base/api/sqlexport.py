@@ -420,7 +420,9 @@ _FIELD = struct.Struct("!hi")
 def _copy_stream(alias: str, statement: str, params: tuple, head: bytes) -> Iterator[bytes]:
     connection = connections[alias]
     timeout = round(getattr(settings, "EXPORT_STATEMENT_TIMEOUT", 0) * 1000)
-    with transaction.atomic(using=alias, savepoint=False), connection.cursor() as cursor:
+    # A transaction of its own (a savepoint inside another): a client gone mid-export closes this generator,
+    # psycopg cancels the COPY and the transaction is rolled back, the connection left clean.
+    with transaction.atomic(using=alias), connection.cursor() as cursor:
         # For this transaction (one statement): the export's timeout; no JIT (compiling the long line costs
         # seconds, more than it saves); ISO dates (what `::text` writes); no merge join: a list's rows (citations)
         # are a few per row, found by index, but on small tables the planner merges them with a scan of the
@@ -429,11 +431,11 @@ def _copy_stream(alias: str, statement: str, params: tuple, head: bytes) -> Iter
         cursor.execute("SELECT set_config('statement_timeout', %s, true), set_config('jit', 'off', true), "
                        "set_config('DateStyle', 'ISO, YMD', true), set_config('enable_mergejoin', 'off', true)",
                        [f"{timeout}ms"])
-        copies = []
+        started = []
 
         def start(sql, params, many, context):  # through the execute wrappers: counted, logged like a query
-            copies.append(cursor.cursor.copy(sql, params))
-            return copies[-1].__enter__()
+            started.append(cursor.cursor.copy(sql, params))
+            return started[-1].__enter__()
 
         with connection.wrap_database_errors:
             copy = cursor._execute_with_wrappers(statement, params, False, start)
@@ -442,10 +444,9 @@ def _copy_stream(alias: str, statement: str, params: tuple, head: bytes) -> Iter
             try:
                 yield from _lines(copy, head)
             except BaseException as exc:
-                if not copies[-1].__exit__(type(exc), exc, exc.__traceback__):
-                    raise
-            else:
-                copies[-1].__exit__(None, None, None)
+                started[-1].__exit__(type(exc), exc, exc.__traceback__)
+                raise
+            started[-1].__exit__(None, None, None)
 
 
 def _lines(copy, head: bytes) -> Iterator[bytes]:
