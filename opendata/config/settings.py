@@ -9,7 +9,7 @@ from pathlib import Path
 from django.core.exceptions import ImproperlyConfigured
 
 from opendata.config.cache import cache_settings
-from opendata.config.database import database_settings, env_bool, env_seconds
+from opendata.config.database import database_settings, env_seconds
 from opendata.config.logs import logging_config
 from opendata.config.replicas import replica_databases, replica_urls
 
