@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import operator
 from collections.abc import Callable
 from decimal import Decimal
@@ -39,8 +40,14 @@ def link(request, name: str, key: str | None = None, *, fragment: str = "") -> s
             path = reverse(f"{CURRENT_VERSION}:{name}", kwargs={**kwargs, "version": CURRENT_VERSION})
         template = django_request.build_absolute_uri(path) if django_request is not None else path
         cache[(version, name, key is None)] = template
-    url = template if key is None else template.replace(KEY_PLACEHOLDER, quote(str(key), safe=""))
+    url = template if key is None else template.replace(KEY_PLACEHOLDER, _quoted(str(key)))
     return url + (f"#{fragment}" if fragment else "")
+
+
+@functools.lru_cache(maxsize=4096)
+def _quoted(key: str) -> str:
+    """A key as one path segment; a page links the same few keys many times (100 rows, one indicator)."""
+    return quote(key, safe="")
 
 
 @extend_schema_field(OpenApiTypes.URI)
