@@ -62,6 +62,7 @@ class Many:
     plan: Plan
     queryset: object        # the Prefetch's queryset (filters, order)
     owner_lookup: str       # from the listed model back to the owner: "observations", "source"
+    source: str = ""        # the relation on the owner: "citations", "periods"
 
 
 @dataclass
@@ -126,6 +127,114 @@ def compile_writer(entries) -> Callable:
     source = f"def _write(row, context, lists=None):\n    return {display(entries)}\n"
     exec(compile(source, "<fastpath writer>", "exec"), env)  # noqa: S102 - the code is ours: names are repr()'d
     return env["_write"]
+
+
+class Fallback(Exception):
+    """An instance the generated writer does not write as DRF would (a null on the way to a value): DRF writes it."""
+
+
+def _get_path(obj, parts: tuple[str, ...]):
+    for part in parts[:-1]:
+        obj = getattr(obj, part)
+        if obj is None:  # DRF skips or nulls the field, depending on it: its own machinery decides
+            raise Fallback
+    return getattr(obj, parts[-1])
+
+
+def compile_instance_writer(entries) -> Callable:
+    """Like compile_writer, for a model instance (select_related and prefetched as DRF would read it): the same
+    entries, read as attributes. Used by FastRepresentation (opendata.base.api.serializers)."""
+    env: dict = {"_get": _get_path}
+
+    def name_of(obj) -> str:
+        key = f"_{len(env)}"
+        env[key] = obj
+        return key
+
+    def access(column: str) -> str:
+        parts = tuple(column.split("__"))
+        return f"obj.{parts[0]}" if len(parts) == 1 else f"_get(obj, {parts!r})"
+
+    def display(entries) -> str:
+        items = []
+        for e in entries:
+            t = type(e)
+            key = repr(e.name)
+            if t is Leaf:
+                items.append(f"{key}: (None if (v := {access(e.column)}) is None else {name_of(e.convert)}(v))")
+            elif t is Computed:
+                args = "".join(f", {access(c)}" for c in e.columns)
+                items.append(f"{key}: {name_of(e.make)}(context{args})")
+            elif t is Nested:
+                items.append(f"{key}: (None if {access(e.null_column)} is None else {display(e.entries)})")
+            else:  # Many: the relation's instances, as ListSerializer reads them (`.all()`: the prefetched list)
+                child = name_of(compile_instance_writer(e.plan.entries))
+                items.append(f"{key}: [{child}(c, context) for c in {access(e.source)}.all()]")
+        return "{" + ", ".join(items) + "}"
+
+    source = f"def _write(obj, context):\n    return {display(entries)}\n"
+    exec(compile(source, "<fastpath instance writer>", "exec"), env)  # noqa: S102 - the code is ours
+    return env["_write"]
+
+
+_INSTANCE_WRITERS: dict = {}
+_PLAIN = object()
+
+
+def instance_writer(serializer, model) -> Callable | None:
+    """The generated writer of `serializer` (bound, after `fields=`/`expand=`) for instances of `model`, or None
+    when the fast path cannot write it exactly (then DRF does). Compiled once per serializer class and set of
+    fields; a serializer class whose fields never change (no `get_fields`/`__init__` of its own) is looked up
+    without building its fields."""
+    if not getattr(settings, "API_FAST_PATH", True):
+        return None
+    cls = type(serializer)
+    if cls.get_fields is serializers.Serializer.get_fields and cls.__init__ is serializers.BaseSerializer.__init__:
+        key = (cls, model, _PLAIN)
+    else:
+        key = (cls, model, _signature(serializer))
+    try:
+        return _INSTANCE_WRITERS[key]
+    except KeyError:
+        pass
+    try:
+        writer = compile_instance_writer(plan_for(serializer, model, None).entries) if _all_plain(serializer) else None
+    except NotCompilable:
+        writer = None
+    _INSTANCE_WRITERS[key] = writer
+    return writer
+
+
+def _signature(serializer) -> tuple:
+    out = []
+    for name, f in serializer.fields.items():
+        if isinstance(f, serializers.ListSerializer):
+            out.append((name, type(f), type(f.child), _signature(f.child)))
+        elif isinstance(f, serializers.Serializer):
+            out.append((name, type(f), _signature(f)))
+        else:
+            out.append((name, type(f), f.source))
+    return tuple(out)
+
+
+def _all_plain(serializer) -> bool:
+    """No serializer in the tree writes itself its own way (a to_representation of its own) or has a
+    write-only field: the entries then say all there is to the representation."""
+    from opendata.base.api.serializers import FastRepresentation
+
+    if type(serializer).to_representation not in (serializers.Serializer.to_representation,
+                                                  FastRepresentation.to_representation):
+        return False
+    for f in serializer.fields.values():
+        if f.write_only:
+            return False
+        child = f.child if isinstance(f, serializers.ListSerializer) else f
+        if isinstance(f, serializers.ListSerializer) and type(f).to_representation is not \
+                serializers.ListSerializer.to_representation:
+            return False
+        if isinstance(child, serializers.Serializer) and not _all_plain(child):
+            return False
+    return True
 
 
 def write(entries, row, context, lists=None) -> dict:
@@ -272,8 +381,8 @@ def compile_entries(serializer, model, prefix: str, prefetches: dict, plan: Plan
         if isinstance(field, serializers.ListSerializer):
             if not top or field.source == "*" or "." in field.source:
                 raise NotCompilable(name)
-            prefetch = prefetches.get(field.source)
-            if prefetch is None:
+            prefetch = prefetches.get(field.source) if prefetches is not None else None
+            if prefetch is None and prefetches is not None:
                 raise NotCompilable(f"{name}: no Prefetch in the selector")
             rel = model._meta.get_field(field.source)
             child_model = rel.related_model
@@ -283,8 +392,9 @@ def compile_entries(serializer, model, prefix: str, prefetches: dict, plan: Plan
                 owner_lookup = rel.field.name
             else:
                 raise NotCompilable(name)
-            child_plan = plan_for(field.child, child_model, prefetch.queryset)
-            many = Many(name, child_plan, prefetch.queryset, owner_lookup)
+            queryset = prefetch.queryset if prefetch is not None else None
+            child_plan = plan_for(field.child, child_model, queryset)
+            many = Many(name, child_plan, queryset, owner_lookup, field.source)
             plan.many.append(many)
             if _PK not in plan.columns:
                 plan.columns.append(_PK)
@@ -322,9 +432,13 @@ def compile_entries(serializer, model, prefix: str, prefetches: dict, plan: Plan
 
 
 def plan_for(serializer, model, queryset) -> Plan:
-    prefetches = {p.prefetch_to if isinstance(p, Prefetch) else p: p
-                  for p in getattr(queryset, "_prefetch_related_lookups", ())}
-    prefetches = {k: v for k, v in prefetches.items() if isinstance(v, Prefetch) and v.queryset is not None}
+    """The plan of `serializer` over rows of `model` read from `queryset` (its Prefetches give the nested lists),
+    or, with no queryset, over model instances (the nested lists as the instances hold them)."""
+    prefetches = None
+    if queryset is not None:
+        prefetches = {p.prefetch_to if isinstance(p, Prefetch) else p: p
+                      for p in getattr(queryset, "_prefetch_related_lookups", ())}
+        prefetches = {k: v for k, v in prefetches.items() if isinstance(v, Prefetch) and v.queryset is not None}
     plan = Plan(model, [])
     plan.entries = compile_entries(serializer, model, "", prefetches, plan, True)
     return plan

@@ -100,7 +100,29 @@ class DecimalStringField(serializers.Field):
         return decimal_text(value)
 
 
-class DynamicSerializer(serializers.Serializer):
+class FastRepresentation(serializers.Serializer):
+    """A record written by a function generated from this serializer's fields (opendata.base.api.fastpath:
+    instance_writer) instead of DRF's field-by-field machinery, to the same representation; DRF writes what the
+    generated function cannot (a field it does not know, a null on the way to a value). Nested records and
+    lists are written by the same function. `tests/opendata/base/api/test_fastpath.py` compares both."""
+
+    def to_representation(self, instance):
+        from django.core.exceptions import ObjectDoesNotExist
+        from django.db import models
+
+        from opendata.base.api.fastpath import Fallback, instance_writer
+
+        if isinstance(instance, models.Model):
+            writer = instance_writer(self, type(instance))
+            if writer is not None:
+                try:
+                    return writer(instance, self.context)
+                except (Fallback, ObjectDoesNotExist, AttributeError):
+                    pass
+        return super().to_representation(instance)
+
+
+class DynamicSerializer(FastRepresentation):
     """A read-only serializer honouring `fields=` (top-level fields to keep) and `expand=` (related
     records to embed in place of their identifier).
 
