@@ -229,13 +229,13 @@ class ChangeRecorder:
             del entry.__dict__["txid"]  # the expression's value: read from the row if asked for
         return entry
 
-    def flush(self) -> int:
+    def flush(self, *, batch_size: int | None = 500) -> int:
         entries, self.pending = self.pending, []
         if entries:
             txid = current_txid()
             if txid is not None:
                 _follow_records(entries, txid)
-            Change.objects.bulk_create(entries, batch_size=500)
+            Change.objects.bulk_create(entries, batch_size=batch_size)
         return len(entries)
 
     def soft_delete(self, record: PublicModel, *, before: dict | None = None, at=None) -> Change | None:
