@@ -20,7 +20,7 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, connection, models, transaction
 from django.utils import timezone
 
-from opendata.base.models import CODE_RE, Change, PublicModel, code_problem, isoformat_utc
+from opendata.base.models import CODE_RE, PublicModel, code_problem, isoformat_utc
 from opendata.base.services import (
     ChangeRecorder,
     Problem,
@@ -146,6 +146,30 @@ def bulk_batch_size(fields: int) -> int | None:
     if connection.vendor == "postgresql":
         return max(1, 65_535 // max(1, fields))
     return None
+
+
+def update_rows(model: type[models.Model], records: list[models.Model], columns: list[str]) -> None:
+    """UPDATE the `columns` of many records to their values on the instances: on PostgreSQL one
+    `UPDATE ... FROM (VALUES ...)` a batch of 65,535 parameters (Django's bulk_update builds a CASE of
+    every row for every column: ~30 ms a row at 1,000 rows); elsewhere Django's bulk_update."""
+    if connection.vendor != "postgresql":
+        model._base_manager.bulk_update(records, columns, batch_size=None)
+        return
+    meta = model._meta
+    fields = [meta.pk, *(meta.get_field(name) for name in columns)]
+    qn = connection.ops.quote_name
+    first = "(" + ", ".join(f"%s::{f.db_type(connection)}" for f in fields) + ")"
+    other = "(" + ", ".join("%s" for _ in fields) + ")"
+    names = ", ".join(qn(f.column) for f in fields)
+    sets = ", ".join(f"{qn(f.column)} = v.{qn(f.column)}" for f in fields[1:])
+    step = bulk_batch_size(len(fields))
+    with connection.cursor() as cursor:
+        for at in range(0, len(records), step):
+            chunk = records[at:at + step]
+            params = [f.get_db_prep_save(getattr(r, f.attname), connection) for r in chunk for f in fields]
+            cursor.execute(
+                f"UPDATE {qn(meta.db_table)} AS t SET {sets} FROM (VALUES {first}{(', ' + other) * (len(chunk) - 1)}) "
+                f"AS v({names}) WHERE t.{qn(meta.pk.column)} = v.{qn(meta.pk.column)}", params)
 
 
 # -- the engine --------------------------------------------------------------------------------------
@@ -760,7 +784,7 @@ class Writer:
         if (cache.get(_CREATED)):
             raise NotSetBased("a record made for a row that none links to")  # upsert row by row logs it
         self._bulk_store(created, changed)
-        recorder.flush(batch_size=bulk_batch_size(len(Change._meta.concrete_fields)))
+        recorder.flush(batch_size=None)  # one statement on PostgreSQL (insert_values)
         return writes
 
     def _bulk_store(self, created: list[tuple[PublicModel, dict]], changed: list[tuple[PublicModel, dict]]) -> None:
@@ -773,8 +797,7 @@ class Writer:
                                                  batch_size=bulk_batch_size(len(meta.concrete_fields)))
         if changed:
             columns = [f.name for f in meta.concrete_fields if not f.primary_key and f.name != "created_at"]
-            self.model._base_manager.bulk_update([r for r, _ in changed], columns,
-                                                 batch_size=bulk_batch_size(2 * len(columns) + 1))
+            update_rows(self.model, [r for r, _ in changed], columns)
         for f in self.m2m:
             through = f.remote_field.through
             own, other = f"{f.m2m_field_name()}_id", f"{f.m2m_reverse_field_name()}_id"

@@ -169,8 +169,9 @@ class CitedWriter(Writer):
 def citation_ensure(*, data: Mapping, actor: str) -> Citation:
     """The live citation {"source", "offset", "quote", "garbled"?}: found by its uid, restored when
     deleted, created when new (each with its change entry); `garbled`, when given, is set."""
-    uid = CITATION.natural_key_of(data, actor=actor)
     cache = reference_cache()  # within a bulk write: a citation read live stays so until a citation is saved
+    uid = cache.get((Citation, "uid of", id(data))) if cache is not None else None  # citations_ensure's
+    uid = uid if uid is not None else CITATION.natural_key_of(data, actor=actor)
     if cache is not None and (ensured := cache.get((Citation, "ensured", str(uid)))) is not None:
         return ensured  # made or checked by citations_ensure
     cached = (Citation, str(uid))
@@ -201,11 +202,17 @@ def citations_ensure(items: Sequence[Mapping], *, actor: str, recorder: ChangeRe
     cache = reference_cache()
     CITATION.read_references(items)
     wanted: dict[object, list[Mapping]] = {}
+    uids: dict[tuple, object] = {}  # the same mapping repeated by many rows: its uid derived once
     for item in items:
-        uid = CITATION.natural_key_of(item, actor=actor)
+        try:
+            same = tuple(sorted(item.items()))
+            uid = uids[same] if same in uids else uids.setdefault(same, CITATION.natural_key_of(item, actor=actor))
+        except TypeError:  # unhashable values: the parse says what is wrong
+            uid = CITATION.natural_key_of(item, actor=actor)
         if uid is None:
             raise NotSetBased("a citation without its source, offset or quote")
         wanted.setdefault(uid, []).append(item)
+        cache[(Citation, "uid of", id(item))] = uid  # the rows, and so the items, live as long as the block
     existing = {c.uid: c for c in CITATION.queryset().filter(uid__in=list(wanted))}
     new = []
     for uid, given in wanted.items():
