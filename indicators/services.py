@@ -19,7 +19,9 @@ See opendata.base.services for `data`, `key`, `actor`, the `Write` returned and 
 - `observation_bulk_upsert`: every row upserted in one transaction, all or nothing. When any row
   is refused, nothing is written and one WriteError lists each problem of each bad row
   (`{"index": row, "field": ..., "message": ...}`); a row repeating an earlier row's observation is
-  an error too.
+  an error too. Written set-based (`Writer.bulk_upsert`: the same result as `upsert` row by row, in a
+  number of statements that does not grow with the rows); a request it declines (a bad row, a citation
+  to restore or change) is written row by row, as the errors come from there.
 """
 
 from __future__ import annotations
