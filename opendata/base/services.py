@@ -177,11 +177,7 @@ def insert_values(model, records: list) -> None:
     with connection.cursor() as cursor:
         for at in range(0, len(records), step):
             chunk = records[at:at + step]
-            for record in chunk:
-                for f in fields:
-                    if f.get_default is not None and getattr(record, f.attname) is None and f.has_default():
-                        setattr(record, f.attname, f.get_default())
-            params = [f.get_db_prep_save(getattr(r, f.attname), connection) for r in chunk for f in fields]
+            params = [f.get_db_prep_save(f.pre_save(r, True), connection) for r in chunk for f in fields]  # as bulk_create
             cursor.execute(
                 f"INSERT INTO {qn(meta.db_table)} ({', '.join(qn(f.column) for f in fields)}) "
                 f"VALUES {first}{(', ' + other) * (len(chunk) - 1)} RETURNING {qn(meta.pk.column)}", params)
