@@ -157,3 +157,23 @@ def test_the_same_change_feed_as_row_by_row_on_this_backend(world):
     txids = {c.txid for c in changes}
     assert len(txids) == 1 and (None in txids) == (connection.vendor != "postgresql")
     assert Change.objects.filter(resource="observation").count() == 2
+
+
+def test_a_constraint_only_the_database_sees_is_reported_as_row_by_row_reports_it(world):
+    """An alternative figure made the preferred one beside the fact's preferred figure breaks
+    observation_unique_fact, which no rule checks before the database: the set-based UPDATE raises an
+    IntegrityError, rolled back to its savepoint, and row by row names the row and its fields."""
+    from django.db import IntegrityError
+
+    alternative = dict(preferred=False, disputed=True, dispute_note="another report")
+    preferred, other = observation_bulk_upsert(rows=[row(), row(**alternative)], actor=ACTOR)
+    assert preferred.record.uid != other.record.uid
+    rows = [row(region="nanguan"), row(uid=str(other.record.uid), preferred=True, disputed=True,
+                                       dispute_note="another report")]
+    with pytest.raises(IntegrityError), transaction.atomic(), cached_references():
+        OBSERVATION.bulk_upsert(rows, actor=ACTOR)
+    with new_changes() as changes, pytest.raises(WriteError) as refused:
+        observation_bulk_upsert(rows=rows, actor=ACTOR)
+    assert changes == [] and Observation.objects.count() == 2
+    assert [(e["index"], e["field"]) for e in refused.value.errors] == [
+        (1, "indicator,region,period_start,period_end,kind,comparator")]
