@@ -205,7 +205,7 @@ def citations_ensure(items: Sequence[Mapping], *, actor: str, recorder: ChangeRe
     uids: dict[tuple, object] = {}  # the same mapping repeated by many rows: its uid derived once
     for item in items:
         try:
-            same = tuple(sorted(item.items()))
+            same = tuple((k, type(v), v) for k, v in sorted(item.items()))  # 1.0 == 1, but not as an offset
             uid = uids[same] if same in uids else uids.setdefault(same, CITATION.natural_key_of(item, actor=actor))
         except TypeError:  # unhashable values: the parse says what is wrong
             uid = CITATION.natural_key_of(item, actor=actor)

@@ -177,3 +177,13 @@ def test_a_constraint_only_the_database_sees_is_reported_as_row_by_row_reports_i
     assert changes == [] and Observation.objects.count() == 2
     assert [(e["index"], e["field"]) for e in refused.value.errors] == [
         (1, "indicator,region,period_start,period_end,kind,comparator")]
+
+
+def test_a_citation_repeated_with_a_value_of_another_type_is_refused_as_row_by_row_refuses_it(world):
+    """`{"offset": True}` equals `{"offset": 1}` in Python, but an offset is no boolean: the row is refused."""
+    good = quote("259.9亿斤")
+    rows = [row(citations=[good]), row(region="nanguan", citations=[{**good, "offset": float(good["offset"])}])]
+    with pytest.raises(WriteError) as refused:
+        observation_bulk_upsert(rows=rows, actor=ACTOR)
+    assert [e["index"] for e in refused.value.errors] == [1]
+    assert not Observation.objects.exists()
