@@ -24,6 +24,7 @@ from graphql.execution.values import get_variable_values
 from graphql.validation import specified_rules
 
 from opendata.base.graphql.arguments import arguments_rule
+from opendata.base.graphql.fastpath import FastExecutionContext
 from opendata.base.graphql.limits import MAX_DOCUMENT_BYTES, MAX_TOKENS, QueryCost, limits_rule
 from opendata.base.ratelimit import charge_query
 
@@ -155,7 +156,8 @@ class PublicGraphQLView(GraphQLView):
         try:
             return execute(schema, document, root_value=self.get_root_value(request),
                            context_value=self.get_context(request), variable_values=variables,
-                           operation_name=operation_name, middleware=self.get_middleware(request))
+                           operation_name=operation_name, middleware=self.get_middleware(request),
+                           execution_context_class=FastExecutionContext)
         except Exception as error:  # noqa: BLE001 - graphql reports it as an error of the response
             return ExecutionResult(errors=[error])
 
