@@ -32,6 +32,7 @@ from typing import Any
 
 import graphene
 from django.conf import settings
+from django.core.exceptions import FieldDoesNotExist
 from django.db.models import F, ManyToManyField, ManyToManyRel, ManyToOneRel, Window
 from django.db.models.functions import RowNumber
 from graphene.relay import GlobalID
@@ -130,11 +131,17 @@ class Nested:
             order = [expr for expr, _ in queryset.query.get_compiler(using=queryset.db).get_order_by()]
             queryset = queryset.alias(_gql_row=Window(RowNumber(), partition_by=F(self.owner_lookup), order_by=order))
             queryset = queryset.filter(_gql_row__gt=low, _gql_row__lte=high)
-        rows = list(queryset.prefetch_related(None).values(*self.rows.columns, _gql_owner=F(self.owner_lookup)))
+        queryset = queryset.prefetch_related(None)
+        if self.owner_lookup in self.rows.columns:  # a foreign key of the rows (Citation.source): read as a column
+            owner = self.owner_lookup
+            rows = list(queryset.values(*self.rows.columns))
+        else:  # a many-to-many (Observation.citations): the parent's id comes through the join of the filter
+            owner = "_gql_owner"
+            rows = list(queryset.values(*self.rows.columns, _gql_owner=F(self.owner_lookup)))
         load_nested(self.rows, rows)
         grouped: dict = {}
         for row in rows:
-            grouped.setdefault(row["_gql_owner"], []).append(row)
+            grouped.setdefault(row[owner], []).append(row)
         return grouped
 
 
@@ -220,7 +227,10 @@ def compile_object(info: GraphQLResolveInfo, gql_type: GraphQLObjectType, field_
             entries.append((GLOBAL_ID, key, column, graphene_field.node, gql_type.name, definition.type.of_type
                             if nonnull else definition.type))
         elif type(graphene_field) is Join:
-            relation = model._meta.get_field(attr)
+            try:
+                relation = model._meta.get_field(attr)
+            except FieldDoesNotExist:
+                raise NotPlanned(name) from None
             if not (relation.many_to_one and relation.concrete):
                 raise NotPlanned(name)
             column = rows.column(prefix + attr)  # the foreign key: null means no related record
@@ -237,7 +247,10 @@ def compile_object(info: GraphQLResolveInfo, gql_type: GraphQLObjectType, field_
                 column, convert = getattr(resolver, "fast_column", (None, None))
                 if column is None:
                     raise NotPlanned(name)
-            model_field = model._meta.get_field(column)
+            try:
+                model_field = model._meta.get_field(column)
+            except FieldDoesNotExist:  # computed (Citation.end)
+                raise NotPlanned(name) from None
             scalar = definition.type.of_type if nonnull else definition.type
             if model_field not in model._meta.concrete_fields or model_field.is_relation or \
                     not isinstance(scalar, GraphQLScalarType):
@@ -252,14 +265,18 @@ def compile_nested(info, parent: GraphQLObjectType, model, field, definition, no
     relation = model._meta.get_field(field.relation)
     if isinstance(relation, ManyToOneRel) and not isinstance(relation, ManyToManyRel):
         owner_lookup = relation.field.name  # a reverse foreign key: Indicator.observations -> "indicator"
+        child_columns = (owner_lookup,)
     elif isinstance(relation, ManyToManyField):
         owner_lookup = relation.related_query_name()  # Observation.citations -> "observations"
+        child_columns = ()
     else:
         raise NotPlanned(field.relation)
     rows.column("pk")
     args = get_argument_values(definition, nodes[0], info.variable_values)
     connection = get_named_type(definition.type)
     child = Rows(relation.related_model)
+    for column in child_columns:
+        child.column(column)
     entries = compile_connection(info, connection, nodes, child)
     scope = field.cursor_scope(parent.name, nodes[0].name.value, args)
     wants_total = any(entry[0] == C_TOTAL for entry in entries)
