@@ -47,7 +47,7 @@ from graphql import (
 )
 from graphql.execution.values import get_argument_values
 
-from opendata.base.graphql.connections import CursorScope, make_connection
+from opendata.base.graphql.connections import CursorScope, PageArgs, make_connection
 
 
 class Completed:
@@ -120,6 +120,7 @@ class Nested:
                  window: tuple[int, int] | None):
         self.field, self.args, self.scope, self.owner_lookup = field, args, scope, owner_lookup
         self.rows, self.entries, self.window = rows, entries, window
+        self.page = PageArgs.parse(args, scope)
 
     def load(self, parent_ids: list) -> dict:
         """Each parent's rows (in the connection's order), windowed as the normal path's Prefetch."""
@@ -396,7 +397,7 @@ def write_object(entries: list, row: dict) -> dict:
 def page_of(nested: Nested, rows):
     """A parent's page of a nested connection, as `PublicConnectionField.resolve_nested` pages it."""
     start = nested.window[0] if nested.window else 0
-    return make_connection(SimpleNamespace, nested.args, scope=nested.scope,
+    return make_connection(SimpleNamespace, nested.args, scope=nested.scope, page=nested.page,
                            fetch=lambda lo, hi: rows[lo - start:hi - start], count=lambda: len(rows))
 
 
