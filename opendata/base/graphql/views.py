@@ -15,6 +15,7 @@ import json
 import logging
 from collections.abc import Mapping
 
+import orjson
 from django.db import InterfaceError, OperationalError
 from django.http import HttpResponse, HttpResponseBadRequest, HttpResponseNotAllowed
 from graphene_django.settings import graphene_settings
@@ -25,7 +26,7 @@ from graphql.validation import specified_rules
 
 from opendata.base.graphql.arguments import arguments_rule
 from opendata.base.graphql.fastpath import FastExecutionContext
-from opendata.base.graphql.limits import MAX_DOCUMENT_BYTES, MAX_TOKENS, QueryCost, limits_rule
+from opendata.base.graphql.limits import MAX_DOCUMENT_BYTES, MAX_TOKENS, QueryCost, check_limits
 from opendata.base.ratelimit import charge_query
 
 logger = logging.getLogger(__name__)
@@ -69,6 +70,17 @@ def parsed_and_validated(schema, query: str):
     checked on every request."""
     document = parse(query, max_tokens=MAX_TOKENS)
     return document, tuple(validate(schema, document, specified_rules))
+
+
+def compact_json(data) -> bytes | str:
+    """`json.dumps(data, separators=(",", ":"), ensure_ascii=False)` in UTF-8, written by orjson (~1 ms less for
+    R4's 30 kB). The same bytes for what a response holds (no schema field is a Float, whose exponent orjson
+    writes as `1e16`, not `1e+16`); what orjson refuses (an integer beyond 64 bits, a lone surrogate, a key that
+    is no string) goes to the json module as before."""
+    try:
+        return orjson.dumps(data)
+    except (TypeError, orjson.JSONEncodeError):
+        return json.dumps(data, separators=(",", ":"), ensure_ascii=False)
 
 
 class PublicGraphQLView(GraphQLView):
@@ -146,7 +158,7 @@ class PublicGraphQLView(GraphQLView):
             if isinstance(coerced, list):
                 return ExecutionResult(errors=coerced)
         cost = QueryCost()
-        errors = validate(schema, document, [limits_rule(coerced, operation_name, cost)])
+        errors = check_limits(schema, document, coerced, operation_name, cost)
         self.cost = cost
         if errors:
             return ExecutionResult(errors=errors)
@@ -216,5 +228,5 @@ class PublicGraphQLView(GraphQLView):
 
     def json_encode(self, request, d, pretty=False):
         if not (self.pretty or pretty) and not request.GET.get("pretty"):
-            return json.dumps(d, separators=(",", ":"), ensure_ascii=False)
+            return compact_json(d)
         return json.dumps(d, sort_keys=True, indent=2, separators=(",", ": "), ensure_ascii=False)

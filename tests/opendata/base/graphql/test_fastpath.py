@@ -203,3 +203,17 @@ def test_a_value_it_would_not_write_as_graphql_core_falls_back(client, data, use
     assert used == [False]
     assert fast_answer == answer(client, query, None, False)
     assert fast_answer[0] == 200 and b'"uid"' in fast_answer[1]
+
+
+@pytest.mark.parametrize("data", [
+    {"data": {"t": "".join(map(chr, range(0x80))) + "\u2028\u2029长春市\U0001f600\ufeff\x85", "n": [0, -1, 2**63 - 1]}},
+    {"errors": [{"message": "x", "path": ["a", 0], "extensions": {"code": "C", "requestId": None}}], "data": None},
+    {"data": {"big": 2**70}},  # beyond orjson: the json module writes it
+    {1: "a key that is no string"},
+])
+def test_compact_json_writes_what_the_json_module_writes(data):
+    from opendata.base.graphql.views import compact_json
+
+    written = compact_json(data)
+    assert (written if isinstance(written, bytes) else written.encode()) == json.dumps(
+        data, separators=(",", ":"), ensure_ascii=False).encode()
