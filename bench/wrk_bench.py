@@ -303,7 +303,8 @@ def main():
             if name in results:
                 got = results[name]["requests"] / (results[name]["duration_us"] / 1e6) / r1
                 notes.append(f"{name}/R1 = {got:.2f} (target ≥ {target})")
-    print("\n" + "; ".join(notes))
+    if notes:
+        print("\n" + "; ".join(notes))
     if failed:
         sys.exit("some requests failed (see the errors column)")
 
