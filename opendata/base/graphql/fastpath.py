@@ -127,23 +127,45 @@ class Nested:
         if not parent_ids:
             return {}
         queryset = self.field.filtered(self.args).filter(**{f"{self.owner_lookup}__in": parent_ids})
-        if self.window is not None:
-            low, high = self.window
-            order = [expr for expr, _ in queryset.query.get_compiler(using=queryset.db).get_order_by()]
-            queryset = queryset.alias(_gql_row=Window(RowNumber(), partition_by=F(self.owner_lookup), order_by=order))
-            queryset = queryset.filter(_gql_row__gt=low, _gql_row__lte=high)
         queryset = queryset.prefetch_related(None)
         if self.owner_lookup in self.rows.columns:  # a foreign key of the rows (Citation.source): read as a column
-            owner = self.owner_lookup
-            rows = list(queryset.values(*self.rows.columns))
+            owner, expressions = self.owner_lookup, {}
         else:  # a many-to-many (Observation.citations): the parent's id comes through the join of the filter
-            owner = "_gql_owner"
-            rows = list(queryset.values(*self.rows.columns, _gql_owner=F(self.owner_lookup)))
+            owner, expressions = "_gql_owner", {"_gql_owner": F(self.owner_lookup)}
+        if self.window is None:
+            rows = list(queryset.values(*self.rows.columns, **expressions))
+        else:
+            rows = windowed(queryset, self.owner_lookup, self.window, self.rows.columns, expressions)
         load_nested(self.rows, rows)
         grouped: dict = {}
         for row in rows:
             grouped.setdefault(row[owner], []).append(row)
         return grouped
+
+
+def windowed(queryset, owner_lookup: str, window: tuple[int, int], columns, expressions: dict) -> list[dict]:
+    """`queryset.values(*columns, **expressions)`, each parent's rows numbered in the queryset's order and
+    only those numbered in (low, high] kept, in that order per parent: what Django does for a sliced
+    Prefetch (a ROW_NUMBER() window filtered in an outer query), written here as one outer SELECT around
+    the values query. Django's own emulation of QUALIFY (`filter()` on a window) compiled the query twice
+    and was a third of R4's CPU. The values are converted by the compiler, as values() converts them."""
+    low, high = window
+    order = [expr for expr, _ in queryset.query.get_compiler(using=queryset.db).get_order_by()]
+    numbered = queryset.annotate(**expressions, _gql_row=Window(RowNumber(), partition_by=F(owner_lookup),
+                                                                 order_by=order))
+    values = numbered.values(*columns, *expressions, "_gql_row")
+    values.query.clear_ordering(force=True)  # the window orders; the outer query orders by its number
+    compiler = values.query.get_compiler(using=values.db)
+    sql, params = compiler.as_sql()
+    quote = compiler.connection.ops.quote_name
+    row = f"{quote('_gql')}.{quote('_gql_row')}"
+    sql = f"SELECT * FROM ({sql}) {quote('_gql')} WHERE {row} > %s AND {row} <= %s ORDER BY {row}"
+    with compiler.connection.cursor() as cursor:
+        cursor.execute(sql, (*params, low, high))
+        fetched = cursor.fetchall()
+    query = values.query
+    names = [*query.extra_select, *query.values_select, *query.annotation_select]
+    return [dict(zip(names, converted)) for converted in compiler.results_iter(results=[fetched])]
 
 
 def sub_fields(info, gql_type, nodes):
