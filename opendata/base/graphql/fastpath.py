@@ -121,6 +121,10 @@ class Nested:
         self.field, self.args, self.scope, self.owner_lookup = field, args, scope, owner_lookup
         self.rows, self.entries, self.window = rows, entries, window
         self.page = PageArgs.parse(args, scope)
+        # `first` (and maybe `after`) alone, only `nodes` and `__typename` selected: a parent's page is its first
+        # `first` rows as loaded (the window fetched them from `after` on), with no edge, cursor or count to make.
+        self.nodes_only = (window is not None and self.page.first is not None and self.page.last is None
+                           and not self.page.before and all(e[0] in (C_NODES, C_TYPENAME) for e in entries))
 
     def load(self, parent_ids: list) -> dict:
         """Each parent's rows (in the connection's order), windowed as the normal path's Prefetch."""
@@ -405,7 +409,12 @@ def write_object(entries: list, row: dict) -> dict:
         elif kind == CONNECTION:
             nested = entry[2]
             rows = row[nested]
-            out[key] = write_connection(nested.entries, page_of(nested, rows))
+            if nested.nodes_only:
+                page = rows[:nested.page.first]
+                out[key] = {e[1]: [write_object(e[2], r) for r in page] if e[0] == C_NODES else e[2]
+                            for e in nested.entries}
+            else:
+                out[key] = write_connection(nested.entries, page_of(nested, rows))
         elif kind == TYPENAME:
             out[key] = entry[2]
         else:  # GLOBAL_ID

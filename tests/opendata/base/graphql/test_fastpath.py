@@ -187,6 +187,9 @@ def test_pages_after_and_before_cursors(client, data):
     first = json.loads(answer(client, citations, {}, True)[1])["data"]["observations"]["nodes"]
     cursor = next(n["citations"]["pageInfo"]["endCursor"] for n in first if n["citations"]["pageInfo"]["hasNextPage"])
     assert answer(client, citations, {"after": cursor}, True) == answer(client, citations, {"after": cursor}, False)
+    nodes_only = """query($after: String) { observations(first: 50) { nodes { uid citations(first: 1, after: $after) {
+                    __typename nodes { uid } } } } }"""  # no edge, cursor or count: the parents' pages are sliced
+    assert answer(client, nodes_only, {"after": cursor}, True) == answer(client, nodes_only, {"after": cursor}, False)
     stale = '{ observations(first: 1) { nodes { citations(after: "%s", first: 1) { nodes { uid } } } } }' % cursor
     assert answer(client, stale, None, True) == answer(client, stale, None, False)
 
