@@ -152,7 +152,7 @@ def windowed(queryset, owner_lookup: str, window: tuple[int, int], columns, expr
     only those numbered in (low, high] kept, in that order per parent: what Django does for a sliced
     Prefetch (a ROW_NUMBER() window filtered in an outer query), written here as one outer SELECT around
     the values query. Django's own emulation of QUALIFY (`filter()` on a window) compiled the query twice
-    and was a third of R4's CPU. The values are converted by the compiler, as values() converts them."""
+    (~12 % of R4's CPU in a profile). The values are converted by the compiler, as values() converts them."""
     low, high = window
     order = [expr for expr, _ in queryset.query.get_compiler(using=queryset.db).get_order_by()]
     numbered = queryset.annotate(**expressions, _gql_row=Window(RowNumber(), partition_by=F(owner_lookup),
