@@ -24,7 +24,7 @@ from graphql import ExecutionResult, GraphQLError, OperationType, execute, get_o
 from graphql.execution.values import get_variable_values
 from graphql.validation import specified_rules
 
-from opendata.base.graphql.arguments import arguments_rule
+from opendata.base.graphql.arguments import argument_errors, argument_fields
 from opendata.base.graphql.fastpath import FastExecutionContext
 from opendata.base.graphql.limits import MAX_DOCUMENT_BYTES, MAX_TOKENS, QueryCost, check_limits
 from opendata.base.ratelimit import charge_query
@@ -65,11 +65,13 @@ def database_unavailable(error: Exception) -> bool:
 def parsed_and_validated(schema, query: str):
     """The document of `query` and the errors of the specification's rules (which depend on the text and
     the schema only), kept for the 256 most recent texts: a client sends the same few queries with other
-    variables, and parsing and validating were ~10 % of a query of 100 observations (issue 13). A syntax
-    error raises (and is not kept). The limits and the arguments, which depend on the variables, are
-    checked on every request."""
+    variables, and parsing and validating were ~10 % of a query of 100 observations (issue 13). With them,
+    the fields that take arguments (arguments.argument_fields: graphql-core's TypeInfo walk, done once).
+    A syntax error raises (and is not kept). The limits and the arguments, which depend on the variables,
+    are checked on every request."""
     document = parse(query, max_tokens=MAX_TOKENS)
-    return document, tuple(validate(schema, document, specified_rules))
+    errors = tuple(validate(schema, document, specified_rules))
+    return document, errors, () if errors else argument_fields(schema, document)
 
 
 def compact_json(data) -> bytes | str:
@@ -138,7 +140,7 @@ class PublicGraphQLView(GraphQLView):
                 "or split it.", extensions={"code": "QUERY_TOO_LARGE"})])
         schema = self.schema.graphql_schema
         try:
-            document, validation_errors = parsed_and_validated(schema, query)
+            document, validation_errors, fields_with_arguments = parsed_and_validated(schema, query)
         except GraphQLError as error:
             return ExecutionResult(errors=[error])
 
@@ -162,7 +164,7 @@ class PublicGraphQLView(GraphQLView):
         self.cost = cost
         if errors:
             return ExecutionResult(errors=errors)
-        errors = validate(schema, document, [arguments_rule(coerced, operation_name)])
+        errors = argument_errors(schema, fields_with_arguments, coerced, operation_name)
         if errors:
             return ExecutionResult(errors=errors)
         try:
