@@ -22,6 +22,10 @@ runs with 2 threads and 16 connections (THREADS, CONNS). Bounded: each wrk run l
 WARM seconds of warm-up (5), the server stops at the end (and by `timeout` should this script die). The
 bulk rows go to their own indicators (`synthetic-bulk-indicator-N`): created by the first run, updated (other
 values) by the next ones. BULK_ROWS sets how many (10,000).
+
+SCENARIOS runs only some of them, e.g. `SCENARIOS=R4` or `SCENARIOS=R1,R5,bulk` (default: all):
+
+    DATABASE_URL=postgres://postgres@127.0.0.1:5432/od_bench SCENARIOS=R4 DUR=5 WARM=2 bench/wrk_bench.py
 """
 
 from __future__ import annotations
@@ -55,6 +59,10 @@ R4_QUERY = """query R4($ind: [Code!]) { observations(indicator: $ind, orderBy: [
           indicator { code nameEn }
           citations(first: 10) { nodes { quote source { slug } } } } } }"""
 BULK_ROWS, BULK_BATCH = int(os.environ.get("BULK_ROWS", "10000")), 1_000
+ALL_SCENARIOS = ("R1", "R2", "R3", "R4", "R5", "R6", "bulk")
+SCENARIOS = [name.strip() for name in os.environ.get("SCENARIOS", ",".join(ALL_SCENARIOS)).split(",") if name.strip()]
+if unknown := set(SCENARIOS) - set(ALL_SCENARIOS):
+    sys.exit(f"SCENARIOS: unknown {', '.join(sorted(unknown))}; choose among {', '.join(ALL_SCENARIOS)}")
 
 
 def r1_path(code: str) -> str:
@@ -197,8 +205,8 @@ def main():
 
     run.build(1_000_000)
     print("preparing the requests ...", flush=True)
-    cursors = deep_cursors()
-    key, batches = bulk_setup()
+    cursors = deep_cursors() if "R2" in SCENARIOS else {}
+    key, batches = bulk_setup() if "bulk" in SCENARIOS else (None, [])
     connection.close()
 
     port = int(os.environ.get("BENCH_PORT") or run.free_port())
@@ -209,57 +217,60 @@ def main():
     results, notes = {}, []
     try:
         etags = {}
-        for code in CODES:
+        for code in CODES if "R5" in SCENARIOS else ():
             with urllib.request.urlopen(base + r1_path(code), timeout=30) as r:
                 etags[code] = r.headers["ETag"]
         scenarios = {
             "R1": [f"GET\t{r1_path(c)}" for c in CODES],
-            "R2": [f"GET\t{r1_path(c)}&cursor={cursors[c]}" for c in CODES],
+            "R2": [f"GET\t{r1_path(c)}&cursor={cursors[c]}" for c in cursors],
             "R3": [f"GET\t/api/v1/indicators/{c}/" for c in CODES],
             "R4": ["POST\t/graphql/\t" + json.dumps({"query": R4_QUERY, "variables": {"ind": [c]}}) for c in CODES],
-            "R5": [f"GET\t{r1_path(c)}\tIf-None-Match: {etags[c]}" for c in CODES],
+            "R5": [f"GET\t{r1_path(c)}\tIf-None-Match: {etags[c]}" for c in etags],
         }
         for name, lines in scenarios.items():
+            if name not in SCENARIOS:
+                continue
             check(base, lines[0])
             print(f"{name}: warm-up {WARM} s, run {DUR} s ...", flush=True)
             wrk(wrk_bin, base, lines, WARM)
             results[name] = wrk(wrk_bin, base, lines, DUR)
 
-        print("R6: CSV export of 100,000 rows ...", flush=True)
-        workers = workers_of(server.pid)
-        before = {p: rss_mb(p) for p in workers}
-        peak = dict(before)
-        done = threading.Event()
+        if "R6" in SCENARIOS:
+            print("R6: CSV export of 100,000 rows ...", flush=True)
+            workers = workers_of(server.pid)
+            before = {p: rss_mb(p) for p in workers}
+            peak = dict(before)
+            done = threading.Event()
 
-        def sample():  # the workers' resident memory, 20 times a second, while the export streams
-            while not done.wait(0.05):
-                for p in workers:
-                    peak[p] = max(peak[p], rss_mb(p))
-        sampler = threading.Thread(target=sample, daemon=True)
-        sampler.start()
-        codes = ",".join(f"synthetic-indicator-{i:04d}" for i in range(50))
-        started, rows = time.perf_counter(), -1
-        with urllib.request.urlopen(f"{base}/api/v1/observations/?indicator={codes}&format=csv", timeout=600) as r:
-            while chunk := r.read(1 << 16):
-                rows += chunk.count(b"\n")
-        seconds = time.perf_counter() - started
-        done.set()
-        sampler.join()
-        growth = max((peak[p] - before[p] for p in workers), default=0.0)
-        results["R6"] = {"rows": rows, "seconds": seconds, "growth_mb": growth}
-
-        print(f"bulk: {BULK_ROWS:,} observations in {len(batches)} requests ...", flush=True)
-        started = time.perf_counter()
-        for batch in batches:
-            req = urllib.request.Request(f"{base}/api/v1/observations/bulk/", method="POST",
-                                         data=json.dumps({"rows": batch}).encode(),
-                                         headers={"Content-Type": "application/json", "Authorization": f"Bearer {key}"})
-            try:
-                with urllib.request.urlopen(req, timeout=600) as r:
-                    assert r.status == 200, r.status
-            except urllib.error.HTTPError as e:
-                sys.exit(f"bulk upsert: HTTP {e.code}: {e.read()[:500]!r}")
-        results["bulk"] = {"rows": BULK_ROWS, "seconds": time.perf_counter() - started}
+            def sample():  # the workers' resident memory, 20 times a second, while the export streams
+                while not done.wait(0.05):
+                    for p in workers:
+                        peak[p] = max(peak[p], rss_mb(p))
+            sampler = threading.Thread(target=sample, daemon=True)
+            sampler.start()
+            codes = ",".join(f"synthetic-indicator-{i:04d}" for i in range(50))
+            started, rows = time.perf_counter(), -1
+            with urllib.request.urlopen(f"{base}/api/v1/observations/?indicator={codes}&format=csv", timeout=600) as r:
+                while chunk := r.read(1 << 16):
+                    rows += chunk.count(b"\n")
+            seconds = time.perf_counter() - started
+            done.set()
+            sampler.join()
+            growth = max((peak[p] - before[p] for p in workers), default=0.0)
+            results["R6"] = {"rows": rows, "seconds": seconds, "growth_mb": growth}
+        if "bulk" in SCENARIOS:
+            print(f"bulk: {BULK_ROWS:,} observations in {len(batches)} requests ...", flush=True)
+            started = time.perf_counter()
+            for batch in batches:
+                req = urllib.request.Request(f"{base}/api/v1/observations/bulk/", method="POST",
+                                             data=json.dumps({"rows": batch}).encode(),
+                                             headers={"Content-Type": "application/json", "Authorization": f"Bearer {key}"})
+                try:
+                    with urllib.request.urlopen(req, timeout=600) as r:
+                        assert r.status == 200, r.status
+                except urllib.error.HTTPError as e:
+                    sys.exit(f"bulk upsert: HTTP {e.code}: {e.read()[:500]!r}")
+            results["bulk"] = {"rows": BULK_ROWS, "seconds": time.perf_counter() - started}
     finally:
         load.stop(server)
 
@@ -272,21 +283,28 @@ def main():
     print("|---|---:|---:|---:|---:|")
     failed = False
     for name in ("R1", "R2", "R3", "R4", "R5"):
+        if name not in results:
+            continue
         r = results[name]
         errors = sum(r["errors"].values())
         failed |= errors > 0
         print(f"| {name} | {r['requests'] / (r['duration_us'] / 1e6):,.0f} | {r['latency_us']['p50'] / 1000:.1f} | "
               f"{r['latency_us']['p99'] / 1000:.1f} | {errors} |")
-    r6, bulk = results["R6"], results["bulk"]
-    print(f"| R6 CSV export | {r6['rows']:,} rows in {r6['seconds']:.1f} s: **{r6['rows'] / r6['seconds']:,.0f} rows/s**, "
-          f"worker memory +{r6['growth_mb']:.1f} MB at its peak | | | |")
-    print(f"| bulk upsert | {bulk['rows']:,} rows in {bulk['seconds']:.1f} s: **{bulk['rows'] / bulk['seconds']:,.0f} "
-          f"rows/s** | | | |")
-    r1 = results["R1"]["requests"] / (results["R1"]["duration_us"] / 1e6)
-    for name, target in (("R2", 0.9), ("R3", 1.0), ("R5", 3.0)):
-        got = results[name]["requests"] / (results[name]["duration_us"] / 1e6) / r1
-        notes.append(f"{name}/R1 = {got:.2f} (target ≥ {target})")
-    print("\n" + "; ".join(notes))
+    r6, bulk = results.get("R6"), results.get("bulk")
+    if r6:
+        print(f"| R6 CSV export | {r6['rows']:,} rows in {r6['seconds']:.1f} s: **{r6['rows'] / r6['seconds']:,.0f} "
+              f"rows/s**, worker memory +{r6['growth_mb']:.1f} MB at its peak | | | |")
+    if bulk:
+        print(f"| bulk upsert | {bulk['rows']:,} rows in {bulk['seconds']:.1f} s: **{bulk['rows'] / bulk['seconds']:,.0f} "
+              f"rows/s** | | | |")
+    if "R1" in results:
+        r1 = results["R1"]["requests"] / (results["R1"]["duration_us"] / 1e6)
+        for name, target in (("R2", 0.9), ("R3", 1.0), ("R5", 3.0)):
+            if name in results:
+                got = results[name]["requests"] / (results[name]["duration_us"] / 1e6) / r1
+                notes.append(f"{name}/R1 = {got:.2f} (target ≥ {target})")
+    if notes:
+        print("\n" + "; ".join(notes))
     if failed:
         sys.exit("some requests failed (see the errors column)")
 
