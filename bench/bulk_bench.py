@@ -69,8 +69,8 @@ def main() -> None:
             except _Undo:
                 pass
         print(f"bulk {label}: {rows:,} rows in {wall:.1f} s: {rows / wall:,.0f} rows/s; "
-              f"CPU {cpu / rows * 1000:.2f} ms/row in this process; {statements / rows:.1f} SQL statements/row "
-              f"({connection.vendor})", flush=True)
+              f"CPU {cpu / rows * 1000:.2f} ms/row in this process; {statements / rows:.2f} SQL statements/row, "
+              f"{statements / len(batches):.0f} a request of {len(batches[0]):,} rows ({connection.vendor})", flush=True)
 
 
 if __name__ == "__main__":

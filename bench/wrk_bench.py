@@ -21,10 +21,14 @@ BENCH_PORT); wrk
 runs with 2 threads and 16 connections (THREADS, CONNS). Bounded: each wrk run lasts DUR seconds (15) after
 WARM seconds of warm-up (5), the server stops at the end (and by `timeout` should this script die). The
 bulk rows go to their own indicators (`synthetic-bulk-indicator-N`): created by the first run, updated (other
-values) by the next ones. BULK_ROWS sets how many (10,000). SCENARIOS runs some of them only, comma-separated
-(`SCENARIOS=R6`: the export alone, nothing written to the database; R1 is needed for the ratios):
+values) by the next ones. BULK_ROWS sets how many (10,000).
 
-    DATABASE_URL=postgres://postgres@127.0.0.1:5432/od_bench SCENARIOS=R6 BENCH_PORT=8710 .venv/bin/python bench/wrk_bench.py
+SCENARIOS runs only some of them, e.g. `SCENARIOS=R4` or `SCENARIOS=R1,R5,bulk` (default: all):
+
+    DATABASE_URL=postgres://postgres@127.0.0.1:5432/od_bench SCENARIOS=R4 DUR=5 WARM=2 bench/wrk_bench.py
+    DATABASE_URL=postgres://postgres@127.0.0.1:5432/od_bench SCENARIOS=R6 BENCH_PORT=8710 bench/wrk_bench.py
+
+R6 alone writes nothing to the database; its workers each export one indicator first (warm-up).
 """
 
 from __future__ import annotations
@@ -58,7 +62,10 @@ R4_QUERY = """query R4($ind: [Code!]) { observations(indicator: $ind, orderBy: [
           indicator { code nameEn }
           citations(first: 10) { nodes { quote source { slug } } } } } }"""
 BULK_ROWS, BULK_BATCH = int(os.environ.get("BULK_ROWS", "10000")), 1_000
-SCENARIOS = [s.strip() for s in os.environ.get("SCENARIOS", "R1,R2,R3,R4,R5,R6,bulk").split(",") if s.strip()]
+ALL_SCENARIOS = ("R1", "R2", "R3", "R4", "R5", "R6", "bulk")
+SCENARIOS = [name.strip() for name in os.environ.get("SCENARIOS", ",".join(ALL_SCENARIOS)).split(",") if name.strip()]
+if unknown := set(SCENARIOS) - set(ALL_SCENARIOS):
+    sys.exit(f"SCENARIOS: unknown {', '.join(sorted(unknown))}; choose among {', '.join(ALL_SCENARIOS)}")
 
 
 def r1_path(code: str) -> str:
@@ -202,7 +209,7 @@ def main():
     run.build(1_000_000)
     print("preparing the requests ...", flush=True)
     cursors = deep_cursors() if "R2" in SCENARIOS else {}
-    key, batches = bulk_setup() if "bulk" in SCENARIOS else ("", [])
+    key, batches = bulk_setup() if "bulk" in SCENARIOS else (None, [])
     connection.close()
 
     port = int(os.environ.get("BENCH_PORT") or run.free_port())
@@ -210,85 +217,71 @@ def main():
     log_path = ROOT / "var" / "bench" / "wrk-server.log"
     log_path.parent.mkdir(parents=True, exist_ok=True)
     server = start_server(port, lifetime=(WARM + DUR) * 5 + 900, log_path=log_path)
-    results = {}
+    results, notes = {}, []
     try:
         etags = {}
         for code in CODES if "R5" in SCENARIOS else ():
             with urllib.request.urlopen(base + r1_path(code), timeout=30) as r:
                 etags[code] = r.headers["ETag"]
         scenarios = {
-            "R1": lambda: [f"GET\t{r1_path(c)}" for c in CODES],
-            "R2": lambda: [f"GET\t{r1_path(c)}&cursor={cursors[c]}" for c in CODES],
-            "R3": lambda: [f"GET\t/api/v1/indicators/{c}/" for c in CODES],
-            "R4": lambda: ["POST\t/graphql/\t" + json.dumps({"query": R4_QUERY, "variables": {"ind": [c]}})
-                           for c in CODES],
-            "R5": lambda: [f"GET\t{r1_path(c)}\tIf-None-Match: {etags[c]}" for c in CODES],
+            "R1": [f"GET\t{r1_path(c)}" for c in CODES],
+            "R2": [f"GET\t{r1_path(c)}&cursor={cursors[c]}" for c in cursors],
+            "R3": [f"GET\t/api/v1/indicators/{c}/" for c in CODES],
+            "R4": ["POST\t/graphql/\t" + json.dumps({"query": R4_QUERY, "variables": {"ind": [c]}}) for c in CODES],
+            "R5": [f"GET\t{r1_path(c)}\tIf-None-Match: {etags[c]}" for c in etags],
         }
-        for name, make in scenarios.items():
+        for name, lines in scenarios.items():
             if name not in SCENARIOS:
                 continue
-            lines = make()
             check(base, lines[0])
             print(f"{name}: warm-up {WARM} s, run {DUR} s ...", flush=True)
             wrk(wrk_bin, base, lines, WARM)
             results[name] = wrk(wrk_bin, base, lines, DUR)
 
         if "R6" in SCENARIOS:
-            results["R6"] = r6(base, server)
+            print("R6: CSV export of 100,000 rows ...", flush=True)
+            workers = workers_of(server.pid)
+            before = {p: rss_mb(p) for p in workers}
+            peak = dict(before)
+            done = threading.Event()
+
+            def sample():  # the workers' resident memory, 20 times a second, while the export streams
+                while not done.wait(0.05):
+                    for p in workers:
+                        peak[p] = max(peak[p], rss_mb(p))
+            sampler = threading.Thread(target=sample, daemon=True)
+            sampler.start()
+            codes = ",".join(f"synthetic-indicator-{i:04d}" for i in range(50))
+            for _ in workers:  # warm-up: each worker exports one indicator first (imports, plans, connection)
+                urllib.request.urlopen(f"{base}/api/v1/observations/?indicator=synthetic-indicator-0000&format=csv",
+                                       timeout=600).read()
+            before = {p: rss_mb(p) for p in workers}
+            peak = dict(before)
+            started, rows = time.perf_counter(), -1
+            with urllib.request.urlopen(f"{base}/api/v1/observations/?indicator={codes}&format=csv", timeout=600) as r:
+                while chunk := r.read(1 << 16):
+                    rows += chunk.count(b"\n")
+            seconds = time.perf_counter() - started
+            done.set()
+            sampler.join()
+            growth = max((peak[p] - before[p] for p in workers), default=0.0)
+            results["R6"] = {"rows": rows, "seconds": seconds, "growth_mb": growth}
         if "bulk" in SCENARIOS:
-            results["bulk"] = bulk(base, key, batches)
+            print(f"bulk: {BULK_ROWS:,} observations in {len(batches)} requests ...", flush=True)
+            started = time.perf_counter()
+            for batch in batches:
+                req = urllib.request.Request(f"{base}/api/v1/observations/bulk/", method="POST",
+                                             data=json.dumps({"rows": batch}).encode(),
+                                             headers={"Content-Type": "application/json", "Authorization": f"Bearer {key}"})
+                try:
+                    with urllib.request.urlopen(req, timeout=600) as r:
+                        assert r.status == 200, r.status
+                except urllib.error.HTTPError as e:
+                    sys.exit(f"bulk upsert: HTTP {e.code}: {e.read()[:500]!r}")
+            results["bulk"] = {"rows": BULK_ROWS, "seconds": time.perf_counter() - started}
     finally:
         load.stop(server)
-    report(url, results)
 
-
-def r6(base: str, server) -> dict:
-    print("R6: CSV export of 100,000 rows ...", flush=True)
-    workers = workers_of(server.pid)
-    before = {p: rss_mb(p) for p in workers}
-    peak = dict(before)
-    done = threading.Event()
-
-    def sample():  # the workers' resident memory, 20 times a second, while the export streams
-        while not done.wait(0.05):
-            for p in workers:
-                peak[p] = max(peak[p], rss_mb(p))
-    sampler = threading.Thread(target=sample, daemon=True)
-    sampler.start()
-    codes = ",".join(f"synthetic-indicator-{i:04d}" for i in range(50))
-    for _ in workers:  # warm-up: each worker exports one indicator first (imports, plans, connection)
-        urllib.request.urlopen(f"{base}/api/v1/observations/?indicator=synthetic-indicator-0000&format=csv",
-                               timeout=600).read()
-    before = {p: rss_mb(p) for p in workers}
-    peak = dict(before)
-    started, rows = time.perf_counter(), -1
-    with urllib.request.urlopen(f"{base}/api/v1/observations/?indicator={codes}&format=csv", timeout=600) as r:
-        while chunk := r.read(1 << 16):
-            rows += chunk.count(b"\n")
-    seconds = time.perf_counter() - started
-    done.set()
-    sampler.join()
-    growth = max((peak[p] - before[p] for p in workers), default=0.0)
-    return {"rows": rows, "seconds": seconds, "growth_mb": growth}
-
-
-def bulk(base: str, key: str, batches: list) -> dict:
-    print(f"bulk: {BULK_ROWS:,} observations in {len(batches)} requests ...", flush=True)
-    started = time.perf_counter()
-    for batch in batches:
-        req = urllib.request.Request(f"{base}/api/v1/observations/bulk/", method="POST",
-                                     data=json.dumps({"rows": batch}).encode(),
-                                     headers={"Content-Type": "application/json", "Authorization": f"Bearer {key}"})
-        try:
-            with urllib.request.urlopen(req, timeout=600) as r:
-                assert r.status == 200, r.status
-        except urllib.error.HTTPError as e:
-            sys.exit(f"bulk upsert: HTTP {e.code}: {e.read()[:500]!r}")
-    return {"rows": BULK_ROWS, "seconds": time.perf_counter() - started}
-
-
-def report(url: str, results: dict) -> None:
-    notes = []
     engine = "PostgreSQL" if url.startswith("postgres") else "SQLite"
     print()
     print(f"1,000,000 observations, {engine}, gunicorn (opendata/config/gunicorn.conf.py) 2 workers, wrk -t{THREADS} "
@@ -305,19 +298,21 @@ def report(url: str, results: dict) -> None:
         failed |= errors > 0
         print(f"| {name} | {r['requests'] / (r['duration_us'] / 1e6):,.0f} | {r['latency_us']['p50'] / 1000:.1f} | "
               f"{r['latency_us']['p99'] / 1000:.1f} | {errors} |")
-    if r6 := results.get("R6"):
+    r6, bulk = results.get("R6"), results.get("bulk")
+    if r6:
         print(f"| R6 CSV export | {r6['rows']:,} rows in {r6['seconds']:.1f} s: **{r6['rows'] / r6['seconds']:,.0f} "
               f"rows/s**, worker memory +{r6['growth_mb']:.1f} MB at its peak | | | |")
-    if bulk := results.get("bulk"):
+    if bulk:
         print(f"| bulk upsert | {bulk['rows']:,} rows in {bulk['seconds']:.1f} s: **{bulk['rows'] / bulk['seconds']:,.0f} "
               f"rows/s** | | | |")
-    r1 = results["R1"]["requests"] / (results["R1"]["duration_us"] / 1e6) if "R1" in results else None
-    for name, target in (("R2", 0.9), ("R3", 1.0), ("R5", 3.0)):
-        if r1 is None or name not in results:
-            continue
-        got = results[name]["requests"] / (results[name]["duration_us"] / 1e6) / r1
-        notes.append(f"{name}/R1 = {got:.2f} (target ≥ {target})")
-    print("\n" + "; ".join(notes))
+    if "R1" in results:
+        r1 = results["R1"]["requests"] / (results["R1"]["duration_us"] / 1e6)
+        for name, target in (("R2", 0.9), ("R3", 1.0), ("R5", 3.0)):
+            if name in results:
+                got = results[name]["requests"] / (results[name]["duration_us"] / 1e6) / r1
+                notes.append(f"{name}/R1 = {got:.2f} (target ≥ {target})")
+    if notes:
+        print("\n" + "; ".join(notes))
     if failed:
         sys.exit("some requests failed (see the errors column)")
 

@@ -19,7 +19,9 @@ See opendata.base.services for `data`, `key`, `actor`, the `Write` returned and 
 - `observation_bulk_upsert`: every row upserted in one transaction, all or nothing. When any row
   is refused, nothing is written and one WriteError lists each problem of each bad row
   (`{"index": row, "field": ..., "message": ...}`); a row repeating an earlier row's observation is
-  an error too.
+  an error too. Written set-based (`Writer.bulk_upsert`: the same result as `upsert` row by row, in a
+  number of statements that does not grow with the rows); a request it declines (a bad row, a citation
+  to restore or change) is written row by row, as the errors come from there.
 """
 
 from __future__ import annotations
@@ -28,13 +30,13 @@ import datetime as dt
 from collections.abc import Iterable, Mapping, Sequence
 from decimal import Decimal
 
-from django.db import transaction
+from django.db import IntegrityError, transaction
 
 from indicators.models import Indicator, Observation
 from indicators.numerals import parse_chinese_numeral
 from opendata.base.models import decimal_text, natural_uid
 from opendata.base.services import Problem, Write, WriteError
-from opendata.base.writers import Writer, cached_references, depends_on, reference_cache
+from opendata.base.writers import NotSetBased, Writer, cached_references, depends_on, reference_cache
 from opendata.catalogue.models import Source, SourcePeriod
 from opendata.catalogue.services import CitedWriter
 
@@ -224,26 +226,39 @@ def observation_restore(*, key: str, actor: str, expected_version: str | None = 
 
 def observation_bulk_upsert(*, rows: Sequence[Mapping], actor: str) -> list[Write]:
     """Upsert every row in one transaction: all of them, or none and one WriteError naming each bad
-    row (`index`) and field."""
+    row (`index`) and field.
+
+    Set-based first (`Writer.bulk_upsert`: a number of statements that does not grow with the rows);
+    when it declines (a bad row, a row repeating another, a citation to restore or change, a concurrent
+    writer), rolled back and done row by row with `upsert`, which writes the same or names each bad row."""
     if isinstance(rows, (str, bytes, Mapping)) or not isinstance(rows, Sequence):
         raise WriteError.one("rows", "expected a list of observations")
+    with transaction.atomic(), cached_references() as cache:
+        try:
+            with transaction.atomic():
+                return OBSERVATION.bulk_upsert(rows, actor=actor)
+        except (NotSetBased, IntegrityError):
+            cache.clear()  # what it read or made is rolled back
+        return _upsert_row_by_row(rows, actor=actor)
+
+
+def _upsert_row_by_row(rows: Sequence[Mapping], *, actor: str) -> list[Write]:
     errors: list[dict] = []
     writes: list[Write] = []
     seen: dict[object, int] = {}
-    with transaction.atomic(), cached_references():
-        for i, row in enumerate(rows):
-            try:
-                write = OBSERVATION.upsert(data=row, actor=actor)
-            except WriteError as exc:
-                errors += exc.at(i)
-                continue
-            if write.record.pk in seen:
-                errors.append({"index": i, "field": "uid", "message": (
-                    f"the same observation as row {seen[write.record.pk]} ({write.record.uid}): merge the rows")})
-            seen.setdefault(write.record.pk, i)
-            writes.append(write)
-        if errors:
-            raise WriteError(errors)
+    for i, row in enumerate(rows):
+        try:
+            write = OBSERVATION.upsert(data=row, actor=actor)
+        except WriteError as exc:
+            errors += exc.at(i)
+            continue
+        if write.record.pk in seen:
+            errors.append({"index": i, "field": "uid", "message": (
+                f"the same observation as row {seen[write.record.pk]} ({write.record.uid}): merge the rows")})
+        seen.setdefault(write.record.pk, i)
+        writes.append(write)
+    if errors:
+        raise WriteError(errors)
     return writes
 
 

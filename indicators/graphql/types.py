@@ -9,6 +9,7 @@ from indicators.filters import ObservationFilterSet
 from indicators.models import Indicator, Observation
 from graphql import get_named_type
 
+from opendata.base.graphql.fastpath import column_resolver
 from opendata.base.graphql.fields import (
     BatchedList,
     Join,
@@ -88,8 +89,8 @@ class ObservationType(PublicObjectType):
     target_evaluation = TargetEvaluationField(description=(
         "For a target: its results within its period, its progress and its state (null for a result)."))
 
-    def resolve_value(self, info):
-        return format(self.value.normalize(), "f")  # as REST writes it: 260, not 2.6E+2 or 260.000000
+    # As REST writes it: 260, not 2.6E+2 or 260.000000 (a resolver the fast path knows: opendata.base.graphql.fastpath).
+    resolve_value = column_resolver("value", lambda value: format(value.normalize(), "f"))
 
 
 def _decimal(value):

@@ -164,6 +164,28 @@ def _follow_records(entries: list[Change], txid: int) -> None:
         entry.txid = max(txid, newer.get((entry.resource, entry.key), txid))
 
 
+def insert_values(model, records: list) -> None:
+    """PostgreSQL: INSERT many records in one `INSERT ... VALUES ... RETURNING` a batch of 65,535
+    parameters, their ids set. Django's bulk_create sends each column as an array (UNNEST), whose text
+    psycopg escapes with a regular expression: ~1 ms a change entry for its JSON snapshots."""
+    meta = model._meta
+    fields = [f for f in meta.concrete_fields if not f.primary_key]
+    qn = connection.ops.quote_name
+    first = "(" + ", ".join(f"%s::{f.db_type(connection)}" for f in fields) + ")"
+    other = "(" + ", ".join("%s" for _ in fields) + ")"
+    step = 65_535 // len(fields)
+    with connection.cursor() as cursor:
+        for at in range(0, len(records), step):
+            chunk = records[at:at + step]
+            params = [f.get_db_prep_save(f.pre_save(r, True), connection) for r in chunk for f in fields]  # as bulk_create
+            cursor.execute(
+                f"INSERT INTO {qn(meta.db_table)} ({', '.join(qn(f.column) for f in fields)}) "
+                f"VALUES {first}{(', ' + other) * (len(chunk) - 1)} RETURNING {qn(meta.pk.column)}", params)
+            for record, (pk,) in zip(chunk, cursor.fetchall(), strict=True):
+                record.pk = pk
+                record._state.adding, record._state.db = False, connection.alias
+
+
 def current_txid() -> int | None:
     if connection.vendor != "postgresql":
         return None
@@ -229,13 +251,16 @@ class ChangeRecorder:
             del entry.__dict__["txid"]  # the expression's value: read from the row if asked for
         return entry
 
-    def flush(self) -> int:
+    def flush(self, *, batch_size: int | None = 500) -> int:
         entries, self.pending = self.pending, []
         if entries:
             txid = current_txid()
             if txid is not None:
                 _follow_records(entries, txid)
-            Change.objects.bulk_create(entries, batch_size=500)
+            if batch_size is None and connection.vendor == "postgresql":
+                insert_values(Change, entries)
+            else:
+                Change.objects.bulk_create(entries, batch_size=batch_size)
         return len(entries)
 
     def soft_delete(self, record: PublicModel, *, before: dict | None = None, at=None) -> Change | None:

@@ -30,9 +30,11 @@ import hashlib
 from collections.abc import Iterable, Mapping, Sequence
 from decimal import Decimal
 
+from django.utils import timezone
+
 from opendata.base.models import natural_uid
-from opendata.base.services import Problem, Write
-from opendata.base.writers import Writer, reference_cache
+from opendata.base.services import ChangeRecorder, Problem, Write, WriteError
+from opendata.base.writers import NotSetBased, Writer, reference_cache
 from opendata.catalogue.models import Citation, Region, Source, Topic, Unit
 
 # -- the rules -----------------------------------------------------------------------------------------
@@ -135,7 +137,8 @@ class CitationWriter(Writer):
         return citation_uid(source=record.source.slug, offset=record.offset, quote=record.quote)
 
     def check(self, record, links, parts):
-        source = Source.objects.only("slug", "text").get(pk=record.source_id)
+        source = record.source if Citation.source.is_cached(record) and "text" in vars(record.source) else (
+            Source.objects.only("slug", "text").get(pk=record.source_id))  # resolve() read it whole
         return citation_problems(text=source.text, source=source.slug, offset=record.offset, quote=record.quote)
 
 
@@ -154,6 +157,11 @@ class CitedWriter(Writer):
             return super().link_item(field, item, actor)
         return citation_ensure(data=item, actor=actor)
 
+    def bulk_prepare(self, rows, actor, recorder):
+        super().bulk_prepare(rows, actor, recorder)
+        citations_ensure([item for row in rows if isinstance(raw := row.get("citations"), (list, tuple))
+                          for item in raw if isinstance(item, Mapping)], actor=actor, recorder=recorder)
+
     def check(self, record, links, parts):
         return cited_problems(links["citations"])
 
@@ -161,8 +169,11 @@ class CitedWriter(Writer):
 def citation_ensure(*, data: Mapping, actor: str) -> Citation:
     """The live citation {"source", "offset", "quote", "garbled"?}: found by its uid, restored when
     deleted, created when new (each with its change entry); `garbled`, when given, is set."""
-    uid = CITATION.natural_key_of(data, actor=actor)
     cache = reference_cache()  # within a bulk write: a citation read live stays so until a citation is saved
+    uid = cache.get((Citation, "uid of", id(data))) if cache is not None else None  # citations_ensure's
+    uid = uid if uid is not None else CITATION.natural_key_of(data, actor=actor)
+    if cache is not None and (ensured := cache.get((Citation, "ensured", str(uid)))) is not None:
+        return ensured  # made or checked by citations_ensure
     cached = (Citation, str(uid))
     existing = cache.get(cached) if cache is not None and uid is not None else None
     if existing is None:
@@ -178,6 +189,48 @@ def citation_ensure(*, data: Mapping, actor: str) -> Citation:
     if "garbled" in data:
         CITATION.update(key=uid, data={"garbled": data["garbled"]}, actor=actor)
     return CITATION.get(uid, lock=False)
+
+
+def citations_ensure(items: Sequence[Mapping], *, actor: str, recorder: ChangeRecorder) -> None:
+    """`citation_ensure` of many citations given inline, set-based (`Writer.bulk_upsert`'s preparation,
+    within its `cached_references()` block): their sources read in one query, the existing citations in
+    one, the new ones checked and inserted in one (their change entries logged before the first row
+    citing them); `citation_ensure` then finds each in the block. NotSetBased for a citation that
+    `citation_ensure` would refuse, restore or change (`garbled`): upsert row by row does those."""
+    if not items:
+        return
+    cache = reference_cache()
+    CITATION.read_references(items)
+    wanted: dict[object, list[Mapping]] = {}
+    uids: dict[tuple, object] = {}  # the same mapping repeated by many rows: its uid derived once
+    for item in items:
+        try:
+            same = tuple((k, type(v), v) for k, v in sorted(item.items()))  # 1.0 == 1, but not as an offset
+            uid = uids[same] if same in uids else uids.setdefault(same, CITATION.natural_key_of(item, actor=actor))
+        except TypeError:  # unhashable values: the parse says what is wrong
+            uid = CITATION.natural_key_of(item, actor=actor)
+        if uid is None:
+            raise NotSetBased("a citation without its source, offset or quote")
+        wanted.setdefault(uid, []).append(item)
+        cache[(Citation, "uid of", id(item))] = uid  # the rows, and so the items, live as long as the block
+    existing = {c.uid: c for c in CITATION.queryset().filter(uid__in=list(wanted))}
+    new = []
+    for uid, given in wanted.items():
+        citation = existing.get(uid)
+        if citation is None:
+            try:
+                citation, links, parts, _ = CITATION._new(given[0], actor)
+                CITATION._validate(citation, links, parts)
+            except WriteError as exc:
+                raise NotSetBased(str(exc)) from None
+            citation.updated_at = timezone.now()  # as save() sets it
+            new.append(citation)
+        elif citation.deleted_at is not None:
+            raise NotSetBased("a deleted citation to restore")
+        if any("garbled" in item and item["garbled"] is not citation.garbled for item in given):
+            raise NotSetBased("a citation's garbled to change")
+        cache[(Citation, str(uid))] = cache[(Citation, "ensured", str(uid))] = citation
+    CITATION.bulk_create_prepared(new, recorder)
 
 
 # -- the services --------------------------------------------------------------------------------------

@@ -248,6 +248,10 @@ API_EXPORT_COPY = env_bool("API_EXPORT_COPY", True)
 # The statement timeout of that one COPY (seconds; 0: none): the export of the whole table is one statement,
 # and a slow client keeps it running, so DATABASE_STATEMENT_TIMEOUT (meant for pages) does not apply to it.
 EXPORT_STATEMENT_TIMEOUT = env_seconds("DATABASE_EXPORT_STATEMENT_TIMEOUT", 3600)
+# GraphQL connections answered in one go, read as values (opendata/base/graphql/fastpath.py); false: every field
+# through graphql-core's execution (the reference the tests compare; GRAPHQL_FAST_PATH=false in the environment
+# to measure it in a server).
+GRAPHQL_FAST_PATH = env_bool("GRAPHQL_FAST_PATH", True)
 
 SPECTACULAR_SETTINGS = {
     "TITLE": "Changchun Open Data API",

@@ -13,7 +13,8 @@ from indicators.selectors import (
     indicator_targets_with_results,
     targets_evaluated,
 )
-from opendata.base.api.serializers import DecimalStringField, DynamicSerializer, LinkField, TimestampsMixin, link
+from opendata.base.api.serializers import (DecimalStringField, DynamicSerializer, FastRepresentation, LinkField,
+                                           TimestampsMixin, link)
 from opendata.base.models import decimal_text
 from opendata.catalogue.api.v1.serializers import (
     RegionSummarySerializer,
@@ -117,7 +118,7 @@ class ObservationSerializer(TimestampsMixin, DynamicSerializer):
     }
 
 
-class ResultSummarySerializer(serializers.Serializer):
+class ResultSummarySerializer(FastRepresentation):
     """A result as a target's evaluation names it (the observation itself at `url`)."""
 
     uid = serializers.UUIDField(read_only=True)

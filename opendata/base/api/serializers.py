@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import operator
 from collections.abc import Callable
 from decimal import Decimal
@@ -39,8 +40,14 @@ def link(request, name: str, key: str | None = None, *, fragment: str = "") -> s
             path = reverse(f"{CURRENT_VERSION}:{name}", kwargs={**kwargs, "version": CURRENT_VERSION})
         template = django_request.build_absolute_uri(path) if django_request is not None else path
         cache[(version, name, key is None)] = template
-    url = template if key is None else template.replace(KEY_PLACEHOLDER, quote(str(key), safe=""))
+    url = template if key is None else template.replace(KEY_PLACEHOLDER, _quoted(str(key)))
     return url + (f"#{fragment}" if fragment else "")
+
+
+@functools.lru_cache(maxsize=4096)
+def _quoted(key: str) -> str:
+    """A key as one path segment; a page links the same few keys many times (100 rows, one indicator)."""
+    return quote(key, safe="")
 
 
 @extend_schema_field(OpenApiTypes.URI)
@@ -105,7 +112,29 @@ class DecimalStringField(serializers.Field):
         return decimal_text(value)
 
 
-class DynamicSerializer(serializers.Serializer):
+class FastRepresentation(serializers.Serializer):
+    """A record written by a function generated from this serializer's fields (opendata.base.api.fastpath:
+    instance_writer) instead of DRF's field-by-field machinery, to the same representation; DRF writes what the
+    generated function cannot (a field it does not know, a null on the way to a value). Nested records and
+    lists are written by the same function. `tests/opendata/base/api/test_fastpath.py` compares both."""
+
+    def to_representation(self, instance):
+        from django.core.exceptions import ObjectDoesNotExist
+        from django.db import models
+
+        from opendata.base.api.fastpath import Fallback, instance_writer
+
+        if isinstance(instance, models.Model):
+            writer = instance_writer(self, type(instance))
+            if writer is not None:
+                try:
+                    return writer(instance, self.context)
+                except (Fallback, ObjectDoesNotExist, AttributeError):
+                    pass
+        return super().to_representation(instance)
+
+
+class DynamicSerializer(FastRepresentation):
     """A read-only serializer honouring `fields=` (top-level fields to keep) and `expand=` (related
     records to embed in place of their identifier).
 

@@ -415,8 +415,9 @@ class BulkUpsertMixin:
     all or none (422 naming each bad row's index and field); a summary on success."""
 
     bulk_service: Callable | None = None   # staticmethod(observation_bulk_upsert)
-    # The services upsert row by row (~5-10 ms a row on a busy machine, docs/performance.md "Bulk upsert"):
-    # 1,000 rows keep a request well within a worker's timeout (30 s); more needs a set-based bulk path.
+    # The service upserts set-based (~2-4 ms a row on a busy machine, docs/performance.md "Bulk upsert"), but
+    # a request with a bad row is written row by row to name each problem (~10-30 ms a row): 1,000 rows keep
+    # that within a worker's timeout (30 s).
     max_bulk_rows = 1_000
     max_bulk_bytes = 5_000_000
 

@@ -151,10 +151,11 @@ class LazyPageInfo:
 
 
 def make_connection(connection_type, args: dict, *, scope: CursorScope, fetch: Callable[[int, int], Sequence],
-                    count: Callable[[], int]):
+                    count: Callable[[], int], page: PageArgs | None = None):
     """A page of `connection_type`: `fetch(lo, hi)` returns the rows at offsets [lo, hi), `count()`
-    the number of rows (called only when needed); its cursors are bound to `scope`."""
-    page = PageArgs.parse(args, scope)
+    the number of rows (called only when needed); its cursors are bound to `scope`. `page`: the
+    arguments already parsed (a nested connection pages each parent's rows with the same ones)."""
+    page = page or PageArgs.parse(args, scope)
     counted: list[int] = []
 
     def cached_count() -> int:

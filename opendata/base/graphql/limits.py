@@ -272,17 +272,25 @@ def measure(schema, document, variables: dict | None, operation_name: str | None
     return cost
 
 
+def check_limits(schema, document, variables: dict | None, operation_name: str | None,
+                 cost: QueryCost) -> list[GraphQLError]:
+    """The errors of the limits the operation passes (none when it is within them); the measured cost is
+    written into `cost`. Run it after the specified rules have passed. One walk of its own: called
+    directly, not as a validation rule (a rule's visit walks the whole document again with graphql-core's
+    TypeInfo, even once the rule is done: ~1 ms of a query of 100 observations, issue 13)."""
+    measured = measure(schema, document, variables, operation_name)
+    cost.requested, cost.records, cost.queries = measured.requested, measured.records, measured.queries
+    cost.depth, cost.fields = measured.depth, measured.fields
+    return [GraphQLError(message, nodes, extensions={"code": code}) for code, message, nodes in measured.errors]
+
+
 def limits_rule(variables: dict | None, operation_name: str | None, cost: QueryCost):
-    """A graphql-core validation rule enforcing the limits for one request (it needs its variables);
-    the measured cost is written into `cost`. Run it after the specified rules have passed."""
+    """`check_limits` as a graphql-core validation rule (for tools that validate with rules)."""
 
     class QueryLimitsRule(ValidationRule):
         def enter_document(self, node, *_args):
-            measured = measure(self.context.schema, node, variables, operation_name)
-            cost.requested, cost.records, cost.queries = measured.requested, measured.records, measured.queries
-            cost.depth, cost.fields = measured.depth, measured.fields
-            for code, message, nodes in measured.errors:
-                self.report_error(GraphQLError(message, nodes, extensions={"code": code}))
+            for error in check_limits(self.context.schema, node, variables, operation_name, cost):
+                self.report_error(error)
             return self.BREAK
 
     return QueryLimitsRule

@@ -1,9 +1,12 @@
 """No N+1: the SQL queries of a query depend on its shape, never on the number of records it returns."""
 
+import datetime as dt
+
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
+from indicators.models import Indicator
 from opendata.catalogue.models import Citation
 from tests.factories import ObservationFactory
 from tests.opendata.base.graphql.helpers import nodes, post, world
@@ -33,6 +36,12 @@ QUERIES = {
     "topics": """{ topics(first: 3) { nodes { code indicators(first: 60) { nodes { code
         observations(first: 3) { nodes { uid region { code } } } } } projects(first: 60) { nodes { slug } } } } }""",
 }
+
+# bench/wrk_bench.py's R4 (the GraphQL scenario of the benchmark), on the fast path (opendata.base.graphql.fastpath).
+R4_QUERY = """query R4($ind: [Code!]) { observations(indicator: $ind, orderBy: ["period_start"], first: 100) {
+  nodes { uid periodStart periodEnd periodLabel kind comparator value
+          indicator { code nameEn }
+          citations(first: 10) { nodes { quote source { slug } } } } } }"""
 
 # The SQL queries of each: one per root page, one per nested list (a Prefetch or a batch), joins free.
 QUERY_COUNTS = {"observations": 3, "indicators": 6, "projects": 5, "sources": 7, "event_series": 4, "regions": 6,
@@ -107,3 +116,26 @@ def test_total_count_only_when_asked(client, django_assert_num_queries):
     assert data["observations"]["totalCount"] == 6
     assert len(captured.captured_queries) == 2
     assert "COUNT(" in captured.captured_queries[-1]["sql"].upper()
+
+
+@pytest.mark.parametrize("fast", [True, False])
+def test_r4_statements_do_not_depend_on_the_page_size(client, fast):
+    """R4: the indicator's id (CodeListFilter), the page, the page's citations with their sources (joined):
+    3 statements for a page of 3 observations and for one of 100, on the fast path and off it."""
+    from django.test import override_settings
+
+    world(2)
+    code = post(client, "{ indicators(first: 1) { nodes { code } } }").json()["data"]["indicators"]["nodes"][0]["code"]
+    indicator = Indicator.objects.get(code=code)
+    for year in range(1800, 1920):
+        ObservationFactory(indicator=indicator, period_start=dt.date(year, 1, 1), period_end=dt.date(year, 12, 31),
+                           period_label=str(year)).citations.add(*Citation.objects.all()[:2])
+    counts = []
+    for first in (3, 100):
+        with override_settings(GRAPHQL_FAST_PATH=fast), CaptureQueriesContext(connection) as captured:
+            response = post(client, R4_QUERY.replace("first: 100", f"first: {first}"), {"ind": [code]})
+        payload = response.json()
+        assert response.status_code == 200 and "errors" not in payload, payload
+        assert len(payload["data"]["observations"]["nodes"]) == first
+        counts.append(len(captured.captured_queries))
+    assert counts == [3, 3]
