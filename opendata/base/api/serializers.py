@@ -8,11 +8,14 @@ from collections.abc import Callable
 from decimal import Decimal
 from urllib.parse import quote
 
+from django.core.exceptions import ObjectDoesNotExist
+from django.db import models
 from django.urls import NoReverseMatch, reverse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from opendata.base.api.fastpath import Fallback, instance_writer
 from opendata.base.api.versioning import CURRENT_VERSION
 from opendata.base.models import decimal_text
 
@@ -119,13 +122,12 @@ class FastRepresentation(serializers.Serializer):
     lists are written by the same function. `tests/opendata/base/api/test_fastpath.py` compares both."""
 
     def to_representation(self, instance):
-        from django.core.exceptions import ObjectDoesNotExist
-        from django.db import models
-
-        from opendata.base.api.fastpath import Fallback, instance_writer
-
         if isinstance(instance, models.Model):
-            writer = instance_writer(self, type(instance))
+            # A nested serializer writes every row of its parent: its writer is kept on it, found once.
+            model, writer = self.__dict__.get("_fast_writer", (None, None))
+            if model is not type(instance):
+                model, writer = type(instance), instance_writer(self, type(instance))
+                self.__dict__["_fast_writer"] = (model, writer)
             if writer is not None:
                 try:
                     return writer(instance, self.context)
