@@ -159,7 +159,7 @@ def test_one_thread_s_timeout_spares_the_others_theirs(blackhole):
     assert first.get("k") is None  # waits for the socket timeout
     started = time.monotonic()
     assert second.get("k") is None
-    assert time.monotonic() - started < 0.1
+    assert time.monotonic() - started < 0.2  # its own socket timeout would be 0.3 s
 
 
 @pytest.mark.redis
