@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from decimal import Decimal
 
-from django.db.models import F, QuerySet, Window
+from django.db.models import F, QuerySet, Window, prefetch_related_objects
 from django.db.models.functions import RowNumber
 
 from indicators.models import Indicator, Observation, TargetState
@@ -253,8 +253,10 @@ def indicator_targets_with_results(*, indicator: Indicator, limit: int | None = 
     """The live targets of the indicator (the first `limit` in period order, or all), each beside its
     results (the preferred figures) and its evaluation. The results read are those of the targets' regions
     from the year before the earliest target to the end of the latest (what `evaluate_target` reads): a
-    bounded number of queries whatever the number of observations."""
-    live = observation_list().alive().filter(indicator=indicator)
+    bounded number of queries whatever the number of observations. Every row is given `indicator` (already
+    read); only the targets and the results paired with them are written with their citations, so only
+    theirs are read (an evaluation reads none)."""
+    live = Observation.objects.alive().filter(indicator=indicator).select_related("region", "unit")
     targets = live.filter(kind=Observation.Kind.TARGET).order_by(*TARGET_ORDER)
     if limit is not None:
         targets = targets[:limit]
@@ -266,7 +268,12 @@ def indicator_targets_with_results(*, indicator: Indicator, limit: int | None = 
         kind=Observation.Kind.ACTUAL, region_id__in={t.region_id for t in targets},
         period_start__gte=start.replace(year=start.year - 1, month=1, day=1),
         period_end__lte=max(t.period_end for t in targets)).order_by(*TARGET_ORDER))
-    return targets_with_results([*actuals, *targets])
+    for row in (*actuals, *targets):
+        row.indicator = indicator
+    pairs = targets_with_results([*actuals, *targets])
+    written = {id(o): o for o in (*targets, *(p.result for p in pairs if p.result is not None))}
+    prefetch_related_objects(list(written.values()), citations_prefetch())
+    return pairs
 
 
 def indicator_target_count(*, indicator: Indicator) -> int:

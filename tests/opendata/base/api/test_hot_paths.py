@@ -53,9 +53,9 @@ def test_r5_a_revalidation_is_one_statement(client, series, django_assert_num_qu
 
 def test_r3_an_indicator_s_detail_embeds_at_most_25_targets_with_their_count_and_link(
         client, series, django_assert_num_queries):
-    # the record's version and the data stamp (ETag), the indicator, its first targets and their citations,
-    # the results within their periods and their citations, the count
-    with django_assert_num_queries(8):
+    # the record's version and the data stamp (ETag), the indicator, its first targets, the results within
+    # their periods, the citations of the targets and of the results paired with them (one query), the count
+    with django_assert_num_queries(7):
         detail = h.ok(client, f"/api/v1/indicators/{series.code}/")
     assert len(detail["targets"]) == TARGETS_EMBEDDED == 25
     assert detail["targets_count"] == 120
@@ -74,7 +74,7 @@ def test_r3_a_short_list_is_counted_without_a_query(client, db, django_assert_nu
     indicator = IndicatorFactory()
     ObservationFactory(indicator=indicator, kind=Observation.Kind.TARGET)
     ObservationFactory(indicator=indicator, kind=Observation.Kind.ACTUAL)
-    with django_assert_num_queries(7):
+    with django_assert_num_queries(6):
         detail = h.ok(client, f"/api/v1/indicators/{indicator.code}/")
     assert detail["targets_count"] == 1 and detail["targets"][0]["met"] is True
     without = IndicatorFactory()
