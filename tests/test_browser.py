@@ -7,6 +7,8 @@ from __future__ import annotations
 from urllib.parse import quote
 
 import pytest
+from selenium.common.exceptions import (ElementClickInterceptedException, StaleElementReferenceException,
+                                        TimeoutException)
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support import expected_conditions as EC
 from selenium.webdriver.support.ui import WebDriverWait
@@ -185,27 +187,55 @@ def test_the_project_page_in_chinese_shows_its_timeline(site, fresh_log, browser
     assert severe_console_errors(browser) == []
 
 
+def click_when_settled(wait: WebDriverWait, css: str) -> None:
+    """Click `css` once nothing covers it: after "Try it out" Swagger UI lays the parameters out again, and a
+    click in the meantime lands on a parameter's cell (ElementClickInterceptedException). Retried until the
+    wait's timeout, which fails the test."""
+    def attempt(driver):
+        element = driver.find_element(By.CSS_SELECTOR, css)
+        if not (element.is_displayed() and element.is_enabled()):
+            return False
+        driver.execute_script("arguments[0].scrollIntoView({block: 'center'})", element)
+        try:
+            element.click()
+        except (ElementClickInterceptedException, StaleElementReferenceException):
+            return False
+        return True
+    wait.until(attempt, f"{css} never became clickable")
+
+
+def try_it_out(browser, operation: str) -> str:
+    """Open `operation`'s "Try it out", press Execute with the defaults, and return the response's body.
+    Execute is pressed again while no response shows: a press while Swagger UI is still laying out the
+    parameters it has just shown can be lost (seen with Chromium 156). 30 s in all."""
+    block = f"#operations-{operation}"
+    wait = WebDriverWait(browser, 30)
+    click_when_settled(wait, f"{block} .try-out__btn")
+    answer = f"{block} .live-responses-table .response-col_description pre"
+
+    def executed(driver):
+        click_when_settled(WebDriverWait(driver, 10), f"{block} .execute")
+        try:
+            return WebDriverWait(driver, 5).until(EC.presence_of_element_located((By.CSS_SELECTOR, answer)))
+        except TimeoutException:
+            return False
+    body = wait.until(executed, f"{operation}: no response shown after Execute")
+    wait.until(lambda d: d.find_element(By.CSS_SELECTOR, answer).text.strip())
+    return body
+
+
 def test_swagger_try_it_out_returns_records_with_its_defaults(site, fresh_log, browser, screenshots):
     browser.get(f"{site}/api/v1/docs/#/indicator/indicator_list")
-    wait = WebDriverWait(browser, 30)
-    wait.until(EC.element_to_be_clickable((By.CSS_SELECTOR, "#operations-indicator-indicator_list .try-out__btn")))
-    block = browser.find_element(By.ID, "operations-indicator-indicator_list")
-    block.find_element(By.CSS_SELECTOR, ".try-out__btn").click()
-    wait.until(EC.element_to_be_clickable((By.CSS_SELECTOR, "#operations-indicator-indicator_list .execute"))).click()
-    body = wait.until(EC.presence_of_element_located(
-        (By.CSS_SELECTOR, "#operations-indicator-indicator_list .live-responses-table .response-col_description pre")))
-    wait.until(lambda d: '"results"' in body.text)
+    body = try_it_out(browser, "indicator-indicator_list")
+    WebDriverWait(browser, 30).until(lambda d: '"results"' in body.text)
     assert '"code": "' in body.text  # records, not an empty list
     browser.execute_script("arguments[0].scrollIntoView({block: 'center'})", body)
     shoot(browser, screenshots, "swagger-try-it-out")
     # a record's operation, its key pre-filled with a published record
     browser.get(f"{site}/api/v1/docs/#/indicator/indicator_retrieve")
     browser.refresh()
-    wait.until(EC.element_to_be_clickable((By.CSS_SELECTOR, "#operations-indicator-indicator_retrieve .try-out__btn"))).click()
-    wait.until(EC.element_to_be_clickable((By.CSS_SELECTOR, "#operations-indicator-indicator_retrieve .execute"))).click()
-    body = wait.until(EC.presence_of_element_located(
-        (By.CSS_SELECTOR, "#operations-indicator-indicator_retrieve .live-responses-table .response-col_description pre")))
-    wait.until(lambda d: '"code": "gdp-growth"' in body.text)
+    body = try_it_out(browser, "indicator-indicator_retrieve")
+    WebDriverWait(browser, 30).until(lambda d: '"code": "gdp-growth"' in body.text)
     # Swagger UI warns that it reads the `_` of an operation id in the address as a space (it still opens it)
     assert [e for e in severe_console_errors(browser) if "escaping deep link whitespace" not in e] == []
 
