@@ -10,6 +10,7 @@ import pytest
 from selenium.common.exceptions import (ElementClickInterceptedException, StaleElementReferenceException,
                                         TimeoutException)
 from selenium.webdriver.common.by import By
+from selenium.webdriver.remote.webelement import WebElement
 from selenium.webdriver.support import expected_conditions as EC
 from selenium.webdriver.support.ui import WebDriverWait
 
@@ -204,8 +205,9 @@ def click_when_settled(wait: WebDriverWait, css: str) -> None:
     wait.until(attempt, f"{css} never became clickable")
 
 
-def try_it_out(browser, operation: str) -> str:
-    """Open `operation`'s "Try it out", press Execute with the defaults, and return the response's body.
+def try_it_out(browser, operation: str) -> WebElement:
+    """Open `operation`'s "Try it out", press Execute with the defaults, and return the element that holds the
+    response's body.
     Execute is pressed again while no response shows: a press while Swagger UI is still laying out the
     parameters it has just shown can be lost (seen with Chromium 156). 30 s in all."""
     block = f"#operations-{operation}"
