@@ -188,42 +188,48 @@ def test_the_project_page_in_chinese_shows_its_timeline(site, fresh_log, browser
     assert severe_console_errors(browser) == []
 
 
-def click_when_settled(wait: WebDriverWait, css: str) -> None:
-    """Click `css` once nothing covers it: after "Try it out" Swagger UI lays the parameters out again, and a
-    click in the meantime lands on a parameter's cell (ElementClickInterceptedException). Retried until the
-    wait's timeout, which fails the test."""
-    def attempt(driver):
-        element = driver.find_element(By.CSS_SELECTOR, css)
-        if not (element.is_displayed() and element.is_enabled()):
-            return False
-        driver.execute_script("arguments[0].scrollIntoView({block: 'center'})", element)
-        try:
-            element.click()
-        except (ElementClickInterceptedException, StaleElementReferenceException):
-            return False
-        return True
-    wait.until(attempt, f"{css} never became clickable")
-
-
 def try_it_out(browser, operation: str) -> WebElement:
     """Open `operation`'s "Try it out", press Execute with the defaults, and return the element that holds the
     response's body.
-    Execute is pressed again while no response shows: a press while Swagger UI is still laying out the
-    parameters it has just shown can be lost (seen with Chromium 156). 30 s in all."""
+    Driven by what the page shows, not by a fixed order of clicks: a press while Swagger UI is still opening
+    the operation or laying out the parameters it has just shown can be lost or land on another element
+    (seen with Chromium 156), so each round looks at the page again and does the next step that is missing:
+    open the operation, press "Try it out", press Execute, wait for the response. 60 s in all."""
     block = f"#operations-{operation}"
-    wait = WebDriverWait(browser, 30)
-    click_when_settled(wait, f"{block} .try-out__btn")
     answer = f"{block} .live-responses-table .response-col_description pre"
 
-    def executed(driver):
-        click_when_settled(WebDriverWait(driver, 10), f"{block} .execute")
+    def press(element) -> None:
+        browser.execute_script("arguments[0].scrollIntoView({block: 'center'})", element)
         try:
-            return WebDriverWait(driver, 5).until(EC.presence_of_element_located((By.CSS_SELECTOR, answer)))
-        except TimeoutException:
-            return False
-    body = wait.until(executed, f"{operation}: no response shown after Execute")
-    wait.until(lambda d: d.find_element(By.CSS_SELECTOR, answer).text.strip())
-    return body
+            element.click()
+        except (ElementClickInterceptedException, StaleElementReferenceException):
+            pass  # covered or replaced while the page settles: the next round looks again
+
+    def shown(driver, css):
+        return [e for e in driver.find_elements(By.CSS_SELECTOR, css) if e.is_displayed() and e.is_enabled()]
+
+    def step(driver):
+        try:
+            bodies = driver.find_elements(By.CSS_SELECTOR, answer)
+            if bodies and bodies[0].text.strip():
+                return bodies[0]
+            if bodies:
+                return False  # the response is being written
+            if execute := shown(driver, f"{block} .execute"):
+                press(execute[0])
+                try:  # give the request time before pressing again
+                    WebDriverWait(driver, 5).until(EC.presence_of_element_located((By.CSS_SELECTOR, answer)))
+                except TimeoutException:
+                    pass
+            elif (try_out := shown(driver, f"{block} .try-out__btn")) and "cancel" not in try_out[0].text.lower():
+                press(try_out[0])
+            elif not try_out and (summary := shown(driver, f"{block} .opblock-summary")):
+                press(summary[0])  # the operation is closed: open it
+        except StaleElementReferenceException:
+            pass
+        return False
+
+    return WebDriverWait(browser, 60, poll_frequency=0.5).until(step, f"{operation}: no response shown after Execute")
 
 
 def test_swagger_try_it_out_returns_records_with_its_defaults(site, fresh_log, browser, screenshots):
